@@ -1,0 +1,37 @@
+namespace Hoard.Contracts.Guest;
+
+/// <summary>Verbs of the guest agent API (topic <c>guest.&lt;instance-id&gt;</c>), named as in Trove's guest API.</summary>
+public static class GuestMethods
+{
+    public const string Prepare = "prepare";
+    public const string Restart = "restart";
+    public const string Ping = "rpc_ping";
+    public const string CreateDatabases = "create_database";
+    public const string ListDatabases = "list_databases";
+    public const string DeleteDatabase = "delete_database";
+    public const string CreateUsers = "create_user";
+    public const string ListUsers = "list_users";
+    public const string GetUser = "get_user";
+    public const string UpdateUserAttributes = "update_attributes";
+    public const string ChangePasswords = "change_passwords";
+    public const string DeleteUser = "delete_user";
+    public const string GrantAccess = "grant_access";
+    public const string RevokeAccess = "revoke_access";
+    public const string ListAccess = "list_access";
+    public const string EnableRoot = "enable_root";
+    public const string DisableRoot = "disable_root";
+    public const string IsRootEnabled = "is_root_enabled";
+}
+
+/// <summary>Error codes a guest returns; the API maps each to a Trove fault.</summary>
+public static class GuestErrorCodes
+{
+    public const string BadRequest = "BadRequest";
+    public const string DatabaseAlreadyExists = "DatabaseAlreadyExists";
+    public const string DatabaseNotFound = "DatabaseNotFound";
+    public const string UserAlreadyExists = "UserAlreadyExists";
+    public const string UserNotFound = "UserNotFound";
+    public const string NotReady = "NotReady";
+    public const string NotSupported = "NotSupported";
+    public const string Internal = "Internal";
+}

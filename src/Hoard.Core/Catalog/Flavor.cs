@@ -1,0 +1,3 @@
+namespace Hoard.Core.Catalog;
+
+public sealed record Flavor(string Id, string Name, int RamMb, int Vcpus, int DiskGb);

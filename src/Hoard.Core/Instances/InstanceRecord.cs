@@ -1,0 +1,28 @@
+using Hoard.Contracts.Guest;
+
+namespace Hoard.Core.Instances;
+
+/// <summary>An instance as the state database holds it.</summary>
+public sealed class InstanceRecord
+{
+    public required string Id { get; set; }
+    public required string ProjectId { get; set; }
+    public required string Name { get; set; }
+    public required string FlavorId { get; set; }
+    public required string DatastoreVersionId { get; set; }
+    public int VolumeSize { get; set; }
+    public InstanceTask Task { get; set; }
+    public ServerStatus ServerStatus { get; set; }
+    public ServiceStatus ServiceStatus { get; set; }
+    public DateTimeOffset? ServiceStatusUpdated { get; set; }
+    public string? Address { get; set; }
+    public int Port { get; set; }
+    public string? BusSecretHash { get; set; }
+    public string? AvailabilityZone { get; set; }
+    public DateTimeOffset Created { get; set; }
+    public DateTimeOffset Updated { get; set; }
+    public bool Deleted { get; set; }
+    public DateTimeOffset? DeletedAt { get; set; }
+}
+
+public sealed record InstanceFault(string InstanceId, string Message, string? Details, DateTimeOffset Created);

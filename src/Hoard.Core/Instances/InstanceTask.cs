@@ -1,0 +1,21 @@
+namespace Hoard.Core.Instances;
+
+/// <summary>What the control plane is doing to an instance (Trove's task status). Error tasks end in <c>Error</c>.</summary>
+public enum InstanceTask
+{
+    None,
+    Building,
+    Deleting,
+    Rebooting,
+    Resizing,
+    RestartRequired,
+    BuildingError,
+    BuildingErrorTimeout,
+    RebootingError,
+    DeletingError,
+}
+
+public static class InstanceTaskExtensions
+{
+    public static bool IsError(this InstanceTask task) => task.ToString().Contains("Error", StringComparison.Ordinal);
+}

@@ -1,0 +1,45 @@
+using Hoard.Contracts.Guest;
+
+namespace Hoard.Guest.Datastores;
+
+/// <summary>
+/// The verbs of one datastore, the only code that knows it. Errors a user can fix are thrown as
+/// <see cref="Hoard.Contracts.Bus.HandlerException"/> with a <see cref="GuestErrorCodes"/> code.
+/// </summary>
+internal interface IDatastoreManager : IAsyncDisposable
+{
+    /// <summary>Initialise, configure for the flavor, start, secure, and create the requested databases and users.</summary>
+    Task PrepareAsync(PrepareRequest request, CancellationToken cancellationToken);
+
+    /// <summary>True once <see cref="PrepareAsync"/> has completed for this instance (survives a guest restart).</summary>
+    bool IsPrepared { get; }
+
+    /// <summary>Start an already prepared server and supervise it (restart on crash, with backoff).</summary>
+    Task StartAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stop the server cleanly and stop supervising it.</summary>
+    Task StopAsync(CancellationToken cancellationToken);
+
+    Task RestartAsync(CancellationToken cancellationToken);
+
+    /// <summary>Probe the server now (a real query, not just the process).</summary>
+    Task<ServiceStatus> ProbeAsync(CancellationToken cancellationToken);
+
+    Task CreateDatabasesAsync(IReadOnlyList<DatabaseSpec> databases, CancellationToken cancellationToken);
+    Task<IReadOnlyList<DatabaseSpec>> ListDatabasesAsync(CancellationToken cancellationToken);
+    Task DeleteDatabaseAsync(string name, CancellationToken cancellationToken);
+
+    Task CreateUsersAsync(IReadOnlyList<UserSpec> users, CancellationToken cancellationToken);
+    Task<IReadOnlyList<UserInfo>> ListUsersAsync(CancellationToken cancellationToken);
+    Task<UserInfo> GetUserAsync(UserRef user, CancellationToken cancellationToken);
+    Task UpdateUserAttributesAsync(UserAttributes attributes, CancellationToken cancellationToken);
+    Task ChangePasswordsAsync(IReadOnlyList<UserSpec> users, CancellationToken cancellationToken);
+    Task DeleteUserAsync(UserRef user, CancellationToken cancellationToken);
+    Task GrantAccessAsync(AccessRequest request, CancellationToken cancellationToken);
+    Task RevokeAccessAsync(UserRef user, string database, CancellationToken cancellationToken);
+    Task<IReadOnlyList<string>> ListAccessAsync(UserRef user, CancellationToken cancellationToken);
+
+    Task<RootCredentials> EnableRootAsync(string? password, CancellationToken cancellationToken);
+    Task DisableRootAsync(CancellationToken cancellationToken);
+    Task<bool> IsRootEnabledAsync(CancellationToken cancellationToken);
+}

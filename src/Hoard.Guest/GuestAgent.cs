@@ -1,0 +1,241 @@
+using System.Text.Json;
+using Hoard.Contracts;
+using Hoard.Contracts.Bus;
+using Hoard.Contracts.Conductor;
+using Hoard.Contracts.Guest;
+using Hoard.Guest.Datastores;
+
+namespace Hoard.Guest;
+
+/// <summary>
+/// Receives guest verbs on <c>guest.&lt;instance-id&gt;</c>, hands them to the datastore manager, and reports the
+/// service status to the conductor every few seconds and at once whenever it changes.
+/// </summary>
+internal sealed class GuestAgent(GuestConfig config, IMessageBus bus, IDatastoreManager manager, GuestLog log, TimeProvider time)
+{
+    private readonly Lock _gate = new();
+    private ServiceStatus _status = ServiceStatus.New;
+    private string? _fault;
+    private string? _faultDetails;
+    private Task? _prepare;
+    private readonly SemaphoreSlim _reportNow = new(0);
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        await bus.SubscribeAsync(BusTopics.Guest(config.InstanceId), HandleAsync, cancellationToken);
+        if (manager.IsPrepared)
+        {
+            await StartPreparedAsync(cancellationToken);
+        }
+
+        var interval = TimeSpan.FromSeconds(config.HeartbeatIntervalSeconds);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await ProbeAsync(cancellationToken);
+            await HeartbeatAsync(cancellationToken);
+            try
+            {
+                await _reportNow.WaitAsync(interval, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    public async Task ShutdownAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await manager.StopAsync(timeout.Token);
+            SetStatus(ServiceStatus.Shutdown);
+            await HeartbeatAsync(timeout.Token);
+        }
+        catch (Exception e)
+        {
+            log.Error("Stopping the database server failed", e);
+        }
+    }
+
+    private async Task StartPreparedAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await manager.StartAsync(cancellationToken);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            log.Error("Starting the prepared database server failed", e);
+            SetStatus(ServiceStatus.Crashed, "The database server did not start.", e.Message);
+        }
+    }
+
+    private async Task ProbeAsync(CancellationToken cancellationToken)
+    {
+        ServiceStatus current;
+        lock (_gate)
+        {
+            current = _status;
+        }
+
+        if (!manager.IsPrepared || current is ServiceStatus.Building or ServiceStatus.Failed or ServiceStatus.Restarting)
+        {
+            return;
+        }
+
+        try
+        {
+            SetStatus(await manager.ProbeAsync(cancellationToken));
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            log.Error("Probing the database server failed", e);
+            SetStatus(ServiceStatus.Unknown);
+        }
+    }
+
+    private Task HeartbeatAsync(CancellationToken cancellationToken)
+    {
+        HeartbeatPayload payload;
+        lock (_gate)
+        {
+            payload = new HeartbeatPayload(config.InstanceId, _status, _fault, _faultDetails);
+        }
+
+        return bus.CastAsync(BusTopics.Conductor, ConductorMethods.Heartbeat, HoardJson.ToElement(payload), cancellationToken);
+    }
+
+    private void SetStatus(ServiceStatus status, string? fault = null, string? details = null)
+    {
+        bool changed;
+        lock (_gate)
+        {
+            changed = _status != status || _fault != fault;
+            _status = status;
+            _fault = fault;
+            _faultDetails = details;
+        }
+
+        if (changed)
+        {
+            log.Info($"Service status {status}");
+            _reportNow.Release();
+        }
+    }
+
+    private async Task<JsonElement?> HandleAsync(BusEnvelope message, CancellationToken cancellationToken)
+    {
+        switch (message.Method)
+        {
+            case GuestMethods.Prepare:
+                StartPrepare(HoardJson.FromElement<PrepareRequest>(message.Args));
+                return null;
+            case GuestMethods.Ping:
+                return HoardJson.ToElement(new BoolResult(true));
+        }
+
+        if (!manager.IsPrepared)
+        {
+            throw new HandlerException(GuestErrorCodes.NotReady, "The database server is not prepared yet.");
+        }
+
+        switch (message.Method)
+        {
+            case GuestMethods.Restart:
+                SetStatus(ServiceStatus.Restarting);
+                try
+                {
+                    await manager.RestartAsync(cancellationToken);
+                }
+                finally
+                {
+                    SetStatus(ServiceStatus.Running);
+                    await ProbeAsync(cancellationToken);
+                }
+
+                return null;
+            case GuestMethods.CreateDatabases:
+                await manager.CreateDatabasesAsync(HoardJson.FromElement<CreateDatabasesRequest>(message.Args).Databases, cancellationToken);
+                return null;
+            case GuestMethods.ListDatabases:
+                return HoardJson.ToElement(new DatabaseList(await manager.ListDatabasesAsync(cancellationToken)));
+            case GuestMethods.DeleteDatabase:
+                await manager.DeleteDatabaseAsync(HoardJson.FromElement<NameRequest>(message.Args).Name, cancellationToken);
+                return null;
+            case GuestMethods.CreateUsers:
+                await manager.CreateUsersAsync(HoardJson.FromElement<CreateUsersRequest>(message.Args).Users, cancellationToken);
+                return null;
+            case GuestMethods.ListUsers:
+                return HoardJson.ToElement(new UserList(await manager.ListUsersAsync(cancellationToken)));
+            case GuestMethods.GetUser:
+                return HoardJson.ToElement(await manager.GetUserAsync(HoardJson.FromElement<UserRef>(message.Args), cancellationToken));
+            case GuestMethods.UpdateUserAttributes:
+                await manager.UpdateUserAttributesAsync(HoardJson.FromElement<UserAttributes>(message.Args), cancellationToken);
+                return null;
+            case GuestMethods.ChangePasswords:
+                await manager.ChangePasswordsAsync(HoardJson.FromElement<CreateUsersRequest>(message.Args).Users, cancellationToken);
+                return null;
+            case GuestMethods.DeleteUser:
+                await manager.DeleteUserAsync(HoardJson.FromElement<UserRef>(message.Args), cancellationToken);
+                return null;
+            case GuestMethods.GrantAccess:
+                await manager.GrantAccessAsync(HoardJson.FromElement<AccessRequest>(message.Args), cancellationToken);
+                return null;
+            case GuestMethods.RevokeAccess:
+                var revoke = HoardJson.FromElement<AccessRequest>(message.Args);
+                foreach (var database in revoke.Databases)
+                {
+                    await manager.RevokeAccessAsync(new UserRef(revoke.Name, revoke.Host), database, cancellationToken);
+                }
+
+                return null;
+            case GuestMethods.ListAccess:
+                var access = await manager.ListAccessAsync(HoardJson.FromElement<UserRef>(message.Args), cancellationToken);
+                return HoardJson.ToElement(new DatabaseList([.. access.Select(d => new DatabaseSpec(d))]));
+            case GuestMethods.EnableRoot:
+                var request = message.Args is { } a ? HoardJson.FromElement<EnableRootRequest>(a) : new EnableRootRequest(null);
+                return HoardJson.ToElement(await manager.EnableRootAsync(request.Password, cancellationToken));
+            case GuestMethods.DisableRoot:
+                await manager.DisableRootAsync(cancellationToken);
+                return null;
+            case GuestMethods.IsRootEnabled:
+                return HoardJson.ToElement(new BoolResult(await manager.IsRootEnabledAsync(cancellationToken)));
+            default:
+                throw new HandlerException(GuestErrorCodes.NotSupported, $"The guest does not know '{message.Method}'.");
+        }
+    }
+
+    private void StartPrepare(PrepareRequest request)
+    {
+        lock (_gate)
+        {
+            // A resumed workflow may send prepare again: a second one only re-reports the status.
+            if (_prepare is not null || manager.IsPrepared)
+            {
+                _reportNow.Release();
+                return;
+            }
+
+            _status = ServiceStatus.Building;
+            _prepare = Task.Run(async () =>
+            {
+                try
+                {
+                    var started = time.GetTimestamp();
+                    await manager.PrepareAsync(request, CancellationToken.None);
+                    log.Info($"Prepared in {time.GetElapsedTime(started).TotalMilliseconds:0} ms");
+                    SetStatus(ServiceStatus.Healthy);
+                }
+                catch (Exception e)
+                {
+                    log.Error("Prepare failed", e);
+                    SetStatus(ServiceStatus.Failed, "Preparing the database server failed: " + e.Message, e.GetType().Name);
+                }
+            });
+        }
+
+        _reportNow.Release();
+    }
+}

@@ -1,0 +1,31 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Hoard.Guest;
+
+/// <summary>
+/// Written by the compute provider into the instance directory (mode 0600, owned by the guest's OS user).
+/// The bus secret lives here, never in process arguments.
+/// </summary>
+internal sealed record GuestConfig
+{
+    public required string InstanceId { get; init; }
+    public required string Manager { get; init; }
+    public required string BusSocket { get; init; }
+    public required string BusSecret { get; init; }
+    public required string Address { get; init; }
+    public required int Port { get; init; }
+    public required InstancePaths Paths { get; init; }
+    public double HeartbeatIntervalSeconds { get; init; } = 2;
+
+    public static GuestConfig Load(string path) =>
+        JsonSerializer.Deserialize(File.ReadAllText(path), GuestConfigJson.Default.GuestConfig)
+        ?? throw new InvalidDataException($"Empty guest config {path}.");
+}
+
+/// <summary>Where one instance keeps its files. <see cref="Data"/> is the volume's mount point.</summary>
+internal sealed record InstancePaths(string Data, string Run, string Log, string Etc);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(GuestConfig))]
+internal sealed partial class GuestConfigJson : JsonSerializerContext;

@@ -1,0 +1,42 @@
+using System.Runtime.InteropServices;
+using Hoard.Guest.Datastores;
+using Hoard.Messaging.Embedded;
+
+namespace Hoard.Guest;
+
+internal static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        if (args is not ["--config", var configPath])
+        {
+            await Console.Error.WriteLineAsync("usage: hoard-guest --config <guest.json>");
+            return 2;
+        }
+
+        var config = GuestConfig.Load(configPath);
+        using var log = new GuestLog(Path.Combine(config.Paths.Log, "guest.log"));
+        log.Info($"hoard-guest {Environment.ProcessId} starting for instance {config.InstanceId}");
+        await File.WriteAllTextAsync(Path.Combine(config.Paths.Run, "guest.pid"), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        using var stopping = new CancellationTokenSource();
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stopping.Cancel(); });
+        using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stopping.Cancel(); });
+
+        await using var bus = new EmbeddedBusClient(config.BusSocket, config.InstanceId, config.BusSecret, TimeProvider.System, log);
+        bus.Start();
+        await using var manager = DatastoreManagers.Create(config, log);
+        var agent = new GuestAgent(config, bus, manager, log, TimeProvider.System);
+        try
+        {
+            await agent.RunAsync(stopping.Token);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+
+        log.Info("Stopping");
+        await agent.ShutdownAsync();
+        return 0;
+    }
+}

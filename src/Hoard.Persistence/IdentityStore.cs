@@ -1,0 +1,93 @@
+using Dapper;
+using Hoard.Core.Identity;
+
+namespace Hoard.Persistence;
+
+/// <summary>Projects, users, role assignments and tokens of the built-in identity service.</summary>
+public sealed class IdentityStore(StateDb db, TimeProvider time)
+{
+    public async Task<Project?> FindProjectAsync(string domainId, string? id, string? name, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<(string Id, string Name, string DomainId, long Enabled)>(
+            "SELECT id, name, domain_id, enabled FROM projects WHERE (@id IS NOT NULL AND id = @id) OR " +
+            "(@id IS NULL AND name = @name AND domain_id = @domainId)", new { id, name, domainId });
+        return row.Id is null ? null : new Project(row.Id, row.Name, row.DomainId, row.Enabled != 0);
+    }
+
+    public async Task<UserAccount?> FindUserAsync(string domainId, string? id, string? name, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<(string Id, string Name, string DomainId, string PasswordHash, long Enabled)>(
+            "SELECT id, name, domain_id, password_hash, enabled FROM users WHERE (@id IS NOT NULL AND id = @id) OR " +
+            "(@id IS NULL AND name = @name AND domain_id = @domainId)", new { id, name, domainId });
+        return row.Id is null ? null : new UserAccount(row.Id, row.Name, row.DomainId, row.PasswordHash, row.Enabled != 0);
+    }
+
+    public async Task CreateProjectAsync(Project project, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(
+            "INSERT INTO projects (id, name, domain_id, enabled, created) VALUES (@Id, @Name, @DomainId, @Enabled, @now)",
+            new { project.Id, project.Name, project.DomainId, project.Enabled, now = Ts.Of(time.GetUtcNow()) });
+    }
+
+    public async Task CreateUserAsync(UserAccount user, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(
+            "INSERT INTO users (id, name, domain_id, password_hash, enabled, created) VALUES (@Id, @Name, @DomainId, @PasswordHash, @Enabled, @now)",
+            new { user.Id, user.Name, user.DomainId, user.PasswordHash, user.Enabled, now = Ts.Of(time.GetUtcNow()) });
+    }
+
+    public async Task AssignRoleAsync(string userId, string projectId, string role, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(
+            "INSERT OR IGNORE INTO role_assignments (user_id, project_id, role) VALUES (@userId, @projectId, @role)",
+            new { userId, projectId, role });
+    }
+
+    public async Task<IReadOnlyList<string>> GetRolesAsync(string userId, string projectId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return [.. await connection.QueryAsync<string>(
+            "SELECT role FROM role_assignments WHERE user_id = @userId AND project_id = @projectId ORDER BY role",
+            new { userId, projectId })];
+    }
+
+    public async Task StoreTokenAsync(string hash, string userId, string projectId, DateTimeOffset issued, DateTimeOffset expires,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(
+            "DELETE FROM tokens WHERE expires < @now; " +
+            "INSERT INTO tokens (hash, user_id, project_id, issued, expires) VALUES (@hash, @userId, @projectId, @issued, @expires)",
+            new { hash, userId, projectId, issued = Ts.Of(issued), expires = Ts.Of(expires), now = Ts.Of(time.GetUtcNow()) });
+    }
+
+    /// <summary>The token's subject, if the token exists, has not expired, and its user and project are enabled.</summary>
+    public async Task<TokenInfo?> FindTokenAsync(string hash, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<(string UserId, string UserName, string ProjectId, string ProjectName,
+            DateTimeOffset Issued, DateTimeOffset Expires)>(
+            "SELECT t.user_id, u.name, t.project_id, p.name, t.issued, t.expires FROM tokens t " +
+            "JOIN users u ON u.id = t.user_id AND u.enabled = 1 JOIN projects p ON p.id = t.project_id AND p.enabled = 1 " +
+            "WHERE t.hash = @hash AND t.expires > @now", new { hash, now = Ts.Of(time.GetUtcNow()) });
+        if (row.UserId is null)
+        {
+            return null;
+        }
+
+        var roles = await connection.QueryAsync<string>(
+            "SELECT role FROM role_assignments WHERE user_id = @UserId AND project_id = @ProjectId ORDER BY role", new { row.UserId, row.ProjectId });
+        return new TokenInfo(row.UserId, row.UserName, row.ProjectId, row.ProjectName, [.. roles], row.Issued, row.Expires);
+    }
+
+    public async Task RevokeTokenAsync(string hash, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync("DELETE FROM tokens WHERE hash = @hash", new { hash });
+    }
+}

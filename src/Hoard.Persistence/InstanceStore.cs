@@ -1,0 +1,151 @@
+using System.Data.Common;
+using Dapper;
+using Hoard.Contracts.Guest;
+using Hoard.Core.Instances;
+using Hoard.Core.Workflows;
+
+namespace Hoard.Persistence;
+
+public sealed class InstanceStore(StateDb db, TimeProvider time)
+{
+    private const string Columns =
+        "id, project_id, name, flavor_id, datastore_version_id, volume_size, task, server_status, service_status, " +
+        "service_status_updated, address, port, bus_secret_hash, availability_zone, created, updated, deleted, deleted_at";
+
+    /// <summary>Insert an instance and the workflow that builds it, atomically.</summary>
+    public async Task InsertAsync(InstanceRecord instance, WorkflowRecord workflow, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await connection.ExecuteAsync(
+            $"INSERT INTO instances ({Columns}) VALUES (@Id, @ProjectId, @Name, @FlavorId, @DatastoreVersionId, @VolumeSize, " +
+            "@Task, @ServerStatus, @ServiceStatus, @ServiceStatusUpdated, @Address, @Port, @BusSecretHash, @AvailabilityZone, " +
+            "@Created, @Updated, 0, NULL)", Params(instance), tx);
+        await WorkflowStore.InsertAsync(connection, tx, workflow);
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    public async Task<InstanceRecord?> GetAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<InstanceRecord>(
+            $"SELECT {Columns} FROM instances WHERE id = @id AND deleted = 0", new { id });
+    }
+
+    /// <summary>A project's live instances, newest first, starting after <paramref name="marker"/>.</summary>
+    public async Task<IReadOnlyList<InstanceRecord>> ListAsync(string? projectId, int limit, string? marker, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        var sql = $"SELECT {Columns} FROM instances WHERE deleted = 0" +
+                  (projectId is null ? "" : " AND project_id = @projectId") +
+                  (marker is null ? "" : " AND (created, id) < (SELECT created, id FROM instances WHERE id = @marker)") +
+                  " ORDER BY created DESC, id DESC LIMIT @limit";
+        return [.. await connection.QueryAsync<InstanceRecord>(sql, new { projectId, marker, limit })];
+    }
+
+    public async Task<int> CountAsync(string projectId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<int>(
+            "SELECT COUNT(*) FROM instances WHERE project_id = @projectId AND deleted = 0", new { projectId });
+    }
+
+    public async Task<bool> NameTakenAsync(string projectId, string name, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<int>(
+            "SELECT COUNT(*) FROM instances WHERE project_id = @projectId AND name = @name AND deleted = 0",
+            new { projectId, name }) > 0;
+    }
+
+    public Task SetTaskAsync(string id, InstanceTask task, CancellationToken cancellationToken) =>
+        ExecuteAsync("UPDATE instances SET task = @task, updated = @now WHERE id = @id",
+            new { id, task = task.ToString(), now = Ts.Of(time.GetUtcNow()) }, cancellationToken);
+
+    public Task SetServerStatusAsync(string id, ServerStatus status, CancellationToken cancellationToken) =>
+        ExecuteAsync("UPDATE instances SET server_status = @status, updated = @now WHERE id = @id",
+            new { id, status = status.ToString(), now = Ts.Of(time.GetUtcNow()) }, cancellationToken);
+
+    public Task SetServiceStatusAsync(string id, ServiceStatus status, DateTimeOffset reported, CancellationToken cancellationToken) =>
+        ExecuteAsync("UPDATE instances SET service_status = @status, service_status_updated = @reported WHERE id = @id",
+            new { id, status = status.ToString(), reported = Ts.Of(reported) }, cancellationToken);
+
+    public Task SetNameAsync(string id, string name, CancellationToken cancellationToken) =>
+        ExecuteAsync("UPDATE instances SET name = @name, updated = @now WHERE id = @id",
+            new { id, name, now = Ts.Of(time.GetUtcNow()) }, cancellationToken);
+
+    public Task SetAddressAsync(string id, string address, CancellationToken cancellationToken) =>
+        ExecuteAsync("UPDATE instances SET address = @address, updated = @now WHERE id = @id",
+            new { id, address, now = Ts.Of(time.GetUtcNow()) }, cancellationToken);
+
+    public Task MarkDeletedAsync(string id, CancellationToken cancellationToken) =>
+        ExecuteAsync("UPDATE instances SET deleted = 1, deleted_at = @now, updated = @now, address = NULL WHERE id = @id",
+            new { id, now = Ts.Of(time.GetUtcNow()) }, cancellationToken);
+
+    /// <summary>
+    /// Start an action's workflow if no other task is in progress: the check and the change happen in one
+    /// statement, so two concurrent actions cannot both pass.
+    /// </summary>
+    public async Task<bool> TryBeginAsync(string id, InstanceTask task, WorkflowRecord workflow,
+        IReadOnlyCollection<InstanceTask> allowedFrom, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        var allowed = allowedFrom.Select(t => t.ToString()).ToArray();
+        var changed = await connection.ExecuteAsync(
+            "UPDATE instances SET task = @task, updated = @now WHERE id = @id AND deleted = 0 AND task IN @allowed",
+            new { id, task = task.ToString(), now = Ts.Of(time.GetUtcNow()), allowed }, tx);
+        if (changed == 0)
+        {
+            return false;
+        }
+
+        await WorkflowStore.InsertAsync(connection, tx, workflow);
+        await tx.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    public async Task AddFaultAsync(string instanceId, string message, string? details, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(
+            "INSERT INTO instance_faults (instance_id, message, details, created) VALUES (@instanceId, @message, @details, @now)",
+            new { instanceId, message, details, now = Ts.Of(time.GetUtcNow()) });
+    }
+
+    public async Task<InstanceFault?> GetLatestFaultAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<(string Message, string? Details, string Created)>(
+            "SELECT message, details, created FROM instance_faults WHERE instance_id = @instanceId ORDER BY id DESC LIMIT 1",
+            new { instanceId });
+        return row.Message is null ? null : new InstanceFault(instanceId, row.Message, row.Details, DateTimeOffset.Parse(row.Created, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    public async Task<bool> HasRootHistoryAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM root_history WHERE instance_id = @instanceId",
+            new { instanceId }) > 0;
+    }
+
+    public Task RecordRootEnabledAsync(string instanceId, string userId, CancellationToken cancellationToken) =>
+        ExecuteAsync("INSERT OR REPLACE INTO root_history (instance_id, user_id, created) VALUES (@instanceId, @userId, @now)",
+            new { instanceId, userId, now = Ts.Of(time.GetUtcNow()) }, cancellationToken);
+
+    private async Task ExecuteAsync(string sql, object parameters, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(sql, parameters);
+    }
+
+    private static object Params(InstanceRecord i) => new
+    {
+        i.Id, i.ProjectId, i.Name, i.FlavorId, i.DatastoreVersionId, i.VolumeSize,
+        Task = i.Task.ToString(), ServerStatus = i.ServerStatus.ToString(), ServiceStatus = i.ServiceStatus.ToString(),
+        ServiceStatusUpdated = Ts.Of(i.ServiceStatusUpdated), i.Address, i.Port, i.BusSecretHash, i.AvailabilityZone,
+        Created = Ts.Of(i.Created), Updated = Ts.Of(i.Updated),
+    };
+
+    internal static DbTransaction? NoTransaction => null;
+}

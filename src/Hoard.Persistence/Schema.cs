@@ -1,0 +1,43 @@
+namespace Hoard.Persistence;
+
+/// <summary>Schema versions, applied in order inside one transaction each. Never edit a released version: add one.</summary>
+internal static class Schema
+{
+    public static readonly IReadOnlyList<string> Versions =
+    [
+        """
+        CREATE TABLE projects (id TEXT PRIMARY KEY, name TEXT NOT NULL, domain_id TEXT NOT NULL, enabled INTEGER NOT NULL,
+            created TEXT NOT NULL, UNIQUE (domain_id, name));
+        CREATE TABLE users (id TEXT PRIMARY KEY, name TEXT NOT NULL, domain_id TEXT NOT NULL, password_hash TEXT NOT NULL,
+            enabled INTEGER NOT NULL, created TEXT NOT NULL, UNIQUE (domain_id, name));
+        CREATE TABLE role_assignments (user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE, role TEXT NOT NULL,
+            PRIMARY KEY (user_id, project_id, role));
+        CREATE TABLE tokens (hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            project_id TEXT NOT NULL, issued TEXT NOT NULL, expires TEXT NOT NULL);
+        CREATE INDEX ix_tokens_expires ON tokens (expires);
+        CREATE TABLE flavors (id TEXT PRIMARY KEY, name TEXT NOT NULL, ram_mb INTEGER NOT NULL, vcpus INTEGER NOT NULL,
+            disk_gb INTEGER NOT NULL);
+        CREATE TABLE datastores (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, default_version_id TEXT);
+        CREATE TABLE datastore_versions (id TEXT PRIMARY KEY, datastore_id TEXT NOT NULL REFERENCES datastores(id),
+            name TEXT NOT NULL, version TEXT NOT NULL, manager TEXT NOT NULL, active INTEGER NOT NULL,
+            capabilities TEXT NOT NULL, UNIQUE (datastore_id, name));
+        CREATE TABLE instances (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, name TEXT NOT NULL, flavor_id TEXT NOT NULL,
+            datastore_version_id TEXT NOT NULL, volume_size INTEGER NOT NULL, task TEXT NOT NULL, server_status TEXT NOT NULL,
+            service_status TEXT NOT NULL, service_status_updated TEXT, address TEXT, port INTEGER NOT NULL,
+            bus_secret_hash TEXT, availability_zone TEXT, created TEXT NOT NULL, updated TEXT NOT NULL,
+            deleted INTEGER NOT NULL DEFAULT 0, deleted_at TEXT);
+        CREATE INDEX ix_instances_project ON instances (project_id, deleted, created);
+        CREATE UNIQUE INDEX ix_instances_address ON instances (address) WHERE deleted = 0 AND address IS NOT NULL;
+        CREATE TABLE instance_faults (id INTEGER PRIMARY KEY AUTOINCREMENT, instance_id TEXT NOT NULL, message TEXT NOT NULL,
+            details TEXT, created TEXT NOT NULL);
+        CREATE INDEX ix_instance_faults_instance ON instance_faults (instance_id, id);
+        CREATE TABLE workflows (id TEXT PRIMARY KEY, type TEXT NOT NULL, instance_id TEXT NOT NULL, status TEXT NOT NULL,
+            step INTEGER NOT NULL, step_started TEXT, data TEXT NOT NULL, error TEXT, created TEXT NOT NULL, updated TEXT NOT NULL);
+        CREATE INDEX ix_workflows_status ON workflows (status);
+        CREATE TABLE conductor_lastseen (instance_id TEXT NOT NULL, method TEXT NOT NULL, sent TEXT NOT NULL,
+            PRIMARY KEY (instance_id, method));
+        CREATE TABLE root_history (instance_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, created TEXT NOT NULL);
+        """,
+    ];
+}

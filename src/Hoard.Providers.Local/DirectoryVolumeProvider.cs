@@ -1,0 +1,43 @@
+using Hoard.Core.Compute;
+
+namespace Hoard.Providers.Local;
+
+/// <summary>A volume is a directory: size is recorded and its use reported, but not enforced.</summary>
+public sealed class DirectoryVolumeProvider(LocalOptions options, OsAccount account) : IVolumeProvider
+{
+    public string Name => "directory";
+
+    public Task<string> CreateAsync(string instanceId, int sizeGb, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(options.VolumesDir, instanceId);
+        Directory.CreateDirectory(path);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        account.Own(path);
+        return Task.FromResult(path);
+    }
+
+    public Task<long?> GetUsedBytesAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(options.VolumesDir, instanceId);
+        if (!Directory.Exists(path))
+        {
+            return Task.FromResult<long?>(null);
+        }
+
+        var used = new DirectoryInfo(path)
+            .EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true })
+            .Sum(f => f.Length);
+        return Task.FromResult<long?>(used);
+    }
+
+    public Task DeleteAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(options.VolumesDir, instanceId);
+        if (Directory.Exists(path))
+        {
+            Directory.Delete(path, recursive: true);
+        }
+
+        return Task.CompletedTask;
+    }
+}

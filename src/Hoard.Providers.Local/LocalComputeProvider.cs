@@ -1,0 +1,231 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Hoard.Core.Compute;
+using Microsoft.Extensions.Logging;
+
+namespace Hoard.Providers.Local;
+
+/// <summary>
+/// Runs each instance's guest agent as a local process in its own session (so stopping the server does not
+/// stop databases), as the unprivileged OS account, at its own loopback address 127.B.x.y.
+/// </summary>
+public sealed partial class LocalComputeProvider(LocalOptions options, OsAccount account, ILogger<LocalComputeProvider> logger)
+    : IComputeProvider
+{
+    private readonly SemaphoreSlim _addressLock = new(1, 1);
+
+    public string Name => "local";
+
+    public async Task<string> AllocateAddressAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        await _addressLock.WaitAsync(cancellationToken);
+        try
+        {
+            var dir = options.InstanceDir(instanceId);
+            var file = Path.Combine(dir, "address");
+            if (File.Exists(file))
+            {
+                return (await File.ReadAllTextAsync(file, cancellationToken)).Trim();
+            }
+
+            var used = new HashSet<string>(StringComparer.Ordinal);
+            if (Directory.Exists(options.InstancesDir))
+            {
+                foreach (var other in Directory.EnumerateDirectories(options.InstancesDir))
+                {
+                    var otherFile = Path.Combine(other, "address");
+                    if (File.Exists(otherFile))
+                    {
+                        used.Add((await File.ReadAllTextAsync(otherFile, cancellationToken)).Trim());
+                    }
+                }
+            }
+
+            // .0 and .255 are avoided to keep addresses unsurprising; .1 is left for the host side.
+            for (var i = 2; i < 256 * 256; i++)
+            {
+                var (x, y) = (i / 256, i % 256);
+                if (y is 0 or 1 or 255)
+                {
+                    continue;
+                }
+
+                var address = $"127.{options.LoopbackSecondOctet}.{x}.{y}";
+                if (!used.Contains(address))
+                {
+                    Directory.CreateDirectory(dir);
+                    await File.WriteAllTextAsync(file, address, cancellationToken);
+                    return address;
+                }
+            }
+
+            throw new InvalidOperationException("No free loopback address is left for a new instance.");
+        }
+        finally
+        {
+            _addressLock.Release();
+        }
+    }
+
+    public async Task StartGuestAsync(GuestLaunch launch, CancellationToken cancellationToken)
+    {
+        if (await IsGuestRunningAsync(launch.InstanceId, cancellationToken))
+        {
+            return;
+        }
+
+        var dir = options.InstanceDir(launch.InstanceId);
+        var paths = new GuestPaths(launch.VolumePath, Path.Combine(dir, "run"), Path.Combine(dir, "log"), Path.Combine(dir, "etc"));
+        foreach (var sub in new[] { paths.Run, paths.Log, paths.Etc })
+        {
+            Directory.CreateDirectory(sub);
+        }
+
+        var configPath = Path.Combine(dir, "guest.json");
+        var config = new GuestLaunchConfig(launch.InstanceId, launch.Manager, options.BusSocket, launch.BusSecret,
+            launch.Address, launch.Port, paths, options.HeartbeatIntervalSeconds);
+        await using (var stream = new FileStream(configPath, new FileStreamOptions
+                     {
+                         Mode = FileMode.Create, Access = FileAccess.Write,
+                         UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                     }))
+        {
+            await JsonSerializer.SerializeAsync(stream, config, LocalJson.Default.GuestLaunchConfig, cancellationToken);
+        }
+
+        File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        account.Own(dir);
+
+        var start = new ProcessStartInfo("/usr/bin/setsid")
+        {
+            UseShellExecute = false,
+            WorkingDirectory = dir,
+            RedirectStandardInput = true,
+        };
+        start.ArgumentList.Add(DotnetHost);
+        start.ArgumentList.Add(GuestAssembly);
+        start.ArgumentList.Add("--config");
+        start.ArgumentList.Add(configPath);
+        start.Environment["HOME"] = dir;
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_gcServer"] = "0";
+        start.Environment["DOTNET_GCgen0size"] = "0x400000";
+        if (account.UserName is { } user)
+        {
+            start.UserName = user;
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("The guest agent process did not start.");
+        process.StandardInput.Close();
+        await File.WriteAllTextAsync(Path.Combine(dir, "guest.pid"), process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
+        LogGuestStarted(launch.InstanceId, process.Id, launch.Address);
+    }
+
+    public Task<bool> IsGuestRunningAsync(string instanceId, CancellationToken cancellationToken) =>
+        Task.FromResult(GuestPid(instanceId) is not null);
+
+    public async Task StopGuestAsync(string instanceId, TimeSpan gracePeriod, CancellationToken cancellationToken)
+    {
+        if (GuestPid(instanceId) is { } pid)
+        {
+            // The guest stops its database server cleanly on SIGTERM.
+            Posix.Signal(pid, Posix.SigTerm);
+            var deadline = Stopwatch.StartNew();
+            while (Posix.IsAlive(pid) && deadline.Elapsed < gracePeriod)
+            {
+                await Task.Delay(20, cancellationToken);
+            }
+        }
+
+        // Anything still running from the instance's directory (guest, database server) is killed.
+        var dir = options.InstanceDir(instanceId);
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            var survivors = ProcessesUsing(dir).ToList();
+            if (survivors.Count == 0)
+            {
+                return;
+            }
+
+            foreach (var survivor in survivors)
+            {
+                Posix.Signal(survivor, Posix.SigKill);
+            }
+
+            await Task.Delay(20, cancellationToken);
+        }
+
+        throw new InvalidOperationException($"Processes of instance {instanceId} survived SIGKILL.");
+    }
+
+    public Task ReleaseAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        var dir = options.InstanceDir(instanceId);
+        if (Directory.Exists(dir))
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private int? GuestPid(string instanceId)
+    {
+        var file = Path.Combine(options.InstanceDir(instanceId), "guest.pid");
+        if (!File.Exists(file) || !int.TryParse(File.ReadAllText(file).Trim(), out var pid))
+        {
+            return null;
+        }
+
+        return CommandLine(pid) is { } cmd && cmd.Contains(instanceId, StringComparison.Ordinal) ? pid : null;
+    }
+
+    private static IEnumerable<int> ProcessesUsing(string instanceDir)
+    {
+        foreach (var entry in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(entry), out var pid) && pid != Environment.ProcessId &&
+                CommandLine(pid) is { } cmd && cmd.Contains(instanceDir, StringComparison.Ordinal))
+            {
+                yield return pid;
+            }
+        }
+    }
+
+    private static string? CommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private string GuestAssembly => options.GuestAssembly ?? Path.Combine(AppContext.BaseDirectory, "hoard-guest.dll");
+
+    private static string DotnetHost
+    {
+        get
+        {
+            var self = Environment.ProcessPath;
+            if (self is not null && Path.GetFileName(self) == "dotnet")
+            {
+                return self;
+            }
+
+            var onPath = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
+                .Select(d => Path.Combine(d, "dotnet")).FirstOrDefault(File.Exists);
+            return onPath ?? "/usr/share/dotnet/dotnet";
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Started guest of instance {InstanceId} (pid {Pid}) at {Address}")]
+    private partial void LogGuestStarted(string instanceId, int pid, string address);
+}

@@ -1,0 +1,28 @@
+namespace Hoard.Providers.Local;
+
+/// <summary>Settings of the local compute and directory volume providers.</summary>
+public sealed class LocalOptions
+{
+    /// <summary>Root of instance directories and volumes.</summary>
+    public required string DataDir { get; set; }
+
+    /// <summary>Unix socket of the embedded bus that guests connect to.</summary>
+    public required string BusSocket { get; set; }
+
+    /// <summary>Path of hoard-guest.dll; by default the one next to the server.</summary>
+    public string? GuestAssembly { get; set; }
+
+    /// <summary>Unprivileged OS user that guests and database servers run as, when the server runs as root.</summary>
+    public string OsUser { get; set; } = "dbaas";
+
+    /// <summary>Instances get addresses 127.B.x.y with this second octet (127.0.0.0/16 is left alone).</summary>
+    public int LoopbackSecondOctet { get; set; } = 100;
+
+    public double HeartbeatIntervalSeconds { get; set; } = 2;
+
+    public string InstancesDir => Path.Combine(DataDir, "instances");
+
+    public string VolumesDir => Path.Combine(DataDir, "volumes");
+
+    public string InstanceDir(string instanceId) => Path.Combine(InstancesDir, instanceId);
+}
