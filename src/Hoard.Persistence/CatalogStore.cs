@@ -71,4 +71,7 @@ public sealed class CatalogStore(StateDb db)
         return [.. rows.Select(r => new DatastoreVersion(r.Id, r.DatastoreId, r.DatastoreName, r.Name, r.Version, r.Manager,
             r.Active != 0, JsonSerializer.Deserialize(r.Capabilities, CatalogJson.Default.DatastoreCapabilities)!))];
     }
+
+    public async Task<DatastoreVersion?> GetVersionAsync(string id, CancellationToken cancellationToken) =>
+        (await ListVersionsAsync(cancellationToken)).FirstOrDefault(v => v.Id == id);
 }

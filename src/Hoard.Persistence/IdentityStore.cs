@@ -90,4 +90,19 @@ public sealed class IdentityStore(StateDb db, TimeProvider time)
         await using var connection = await db.OpenAsync(cancellationToken);
         await connection.ExecuteAsync("DELETE FROM tokens WHERE hash = @hash", new { hash });
     }
+
+    public async Task<IReadOnlyList<Project>> ListProjectsForUserAsync(string userId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(string Id, string Name, string DomainId, long Enabled)>(
+            "SELECT DISTINCT p.id, p.name, p.domain_id, p.enabled FROM projects p JOIN role_assignments r ON r.project_id = p.id " +
+            "WHERE r.user_id = @userId ORDER BY p.name", new { userId });
+        return [.. rows.Select(r => new Project(r.Id, r.Name, r.DomainId, r.Enabled != 0))];
+    }
+
+    public async Task<bool> AnyUserAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM users") > 0;
+    }
 }

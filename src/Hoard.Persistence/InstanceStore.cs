@@ -78,6 +78,24 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
         ExecuteAsync("UPDATE instances SET address = @address, updated = @now WHERE id = @id",
             new { id, address, now = Ts.Of(time.GetUtcNow()) }, cancellationToken);
 
+    public Task SetBusSecretHashAsync(string id, string hash, CancellationToken cancellationToken) =>
+        ExecuteAsync("UPDATE instances SET bus_secret_hash = @hash WHERE id = @id", new { id, hash }, cancellationToken);
+
+    /// <summary>Trove's reset_status: no task in progress, service status unknown, running workflows abandoned.</summary>
+    public async Task ResetStatusAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        var now = Ts.Of(time.GetUtcNow());
+        await connection.ExecuteAsync(
+            "UPDATE instances SET task = 'None', service_status = 'Unknown', server_status = CASE WHEN server_status = 'Build' " +
+            "THEN 'Error' ELSE server_status END, updated = @now WHERE id = @id", new { id, now }, tx);
+        await connection.ExecuteAsync(
+            "UPDATE workflows SET status = 'FAILED', error = 'Abandoned by reset_status.', updated = @now " +
+            "WHERE instance_id = @id AND status = 'RUNNING'", new { id, now }, tx);
+        await tx.CommitAsync(cancellationToken);
+    }
+
     public Task MarkDeletedAsync(string id, CancellationToken cancellationToken) =>
         ExecuteAsync("UPDATE instances SET deleted = 1, deleted_at = @now, updated = @now, address = NULL WHERE id = @id",
             new { id, now = Ts.Of(time.GetUtcNow()) }, cancellationToken);

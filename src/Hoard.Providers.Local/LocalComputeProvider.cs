@@ -208,7 +208,7 @@ public sealed partial class LocalComputeProvider(LocalOptions options, OsAccount
         }
     }
 
-    private string GuestAssembly => options.GuestAssembly ?? Path.Combine(AppContext.BaseDirectory, "hoard-guest.dll");
+    private string GuestAssembly => options.GuestAssembly ?? Path.Combine(AppContext.BaseDirectory, "guest", "hoard-guest.dll");
 
     private static string DotnetHost
     {

@@ -1,0 +1,102 @@
+using System.Text.Json;
+using Hoard.Contracts;
+using Hoard.Contracts.Bus;
+using Hoard.Contracts.Conductor;
+using Hoard.Contracts.Guest;
+using Hoard.Core.Instances;
+using Hoard.Core.Workflows;
+using Hoard.Persistence;
+using Hoard.Server.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Hoard.Server.Conductor;
+
+/// <summary>
+/// The conductor role: the only receiver of guest reports. Drops reports older than the newest one seen,
+/// refuses reports a guest sends about another instance, and marks silent guests SHUTDOWN.
+/// </summary>
+internal sealed partial class ConductorService(
+    IMessageBus bus,
+    InstanceStore instances,
+    ConductorStore lastSeen,
+    WorkflowEngine engine,
+    IOptions<HoardOptions> options,
+    TimeProvider time,
+    ILogger<ConductorService> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await using var subscription = await bus.SubscribeAsync(BusTopics.Conductor, HandleAsync, stoppingToken);
+        var expiry = TimeSpan.FromSeconds(options.Value.HeartbeatExpirySeconds);
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(1, expiry.TotalSeconds / 4)), time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                await MarkSilentAsync(expiry, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task<JsonElement?> HandleAsync(BusEnvelope message, CancellationToken cancellationToken)
+    {
+        if (message.Method != ConductorMethods.Heartbeat)
+        {
+            throw new HandlerException("NotSupported", $"The conductor does not know '{message.Method}'.");
+        }
+
+        var heartbeat = HoardJson.FromElement<HeartbeatPayload>(message.Args);
+        if (message.Sender is not null && message.Sender != heartbeat.InstanceId)
+        {
+            LogImpersonation(message.Sender, heartbeat.InstanceId);
+            return null;
+        }
+
+        if (!await lastSeen.TryAdvanceAsync(heartbeat.InstanceId, message.Method, message.Sent, cancellationToken))
+        {
+            return null;
+        }
+
+        var instance = await instances.GetAsync(heartbeat.InstanceId, cancellationToken);
+        if (instance is null)
+        {
+            return null;
+        }
+
+        if (heartbeat.Status == ServiceStatus.Failed && instance.ServiceStatus != ServiceStatus.Failed && heartbeat.Fault is not null)
+        {
+            await instances.AddFaultAsync(instance.Id, heartbeat.Fault, heartbeat.FaultDetails, cancellationToken);
+        }
+
+        await instances.SetServiceStatusAsync(instance.Id, heartbeat.Status, message.Sent, cancellationToken);
+        if (instance.ServiceStatus != heartbeat.Status)
+        {
+            engine.Wake(instance.Id);
+        }
+
+        return null;
+    }
+
+    private async Task MarkSilentAsync(TimeSpan expiry, CancellationToken cancellationToken)
+    {
+        var cutoff = time.GetUtcNow() - expiry;
+        foreach (var instance in await instances.ListAsync(null, int.MaxValue, null, cancellationToken))
+        {
+            if (instance.ServerStatus == ServerStatus.Active && instance.Task == InstanceTask.None &&
+                instance.ServiceStatus != ServiceStatus.Shutdown && instance.ServiceStatusUpdated < cutoff)
+            {
+                LogSilent(instance.Id, expiry.TotalSeconds);
+                await instances.SetServiceStatusAsync(instance.Id, ServiceStatus.Shutdown, instance.ServiceStatusUpdated!.Value, cancellationToken);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Guest {Sender} reported about instance {InstanceId}; ignored")]
+    private partial void LogImpersonation(string sender, string instanceId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Instance {InstanceId} has been silent for over {Seconds} s; marked SHUTDOWN")]
+    private partial void LogSilent(string instanceId, double seconds);
+}

@@ -1,0 +1,84 @@
+using Hoard.Contracts.Bus;
+using Hoard.Core.Compute;
+using Hoard.Core.Workflows;
+using Hoard.Messaging.Embedded;
+using Hoard.Persistence;
+using Hoard.Providers.Local;
+using Hoard.Server.Apis;
+using Hoard.Server.Conductor;
+using Hoard.Server.Identity;
+using Hoard.Server.TaskManager;
+using Hoard.Server.TaskManager.Workflows;
+using Hoard.Server.Trove;
+using Microsoft.Extensions.Options;
+
+namespace Hoard.Server.Hosting;
+
+internal static class HoardServerExtensions
+{
+    /// <summary>Composition root: the embedded defaults (SQLite, embedded bus, local compute, directory volumes).</summary>
+    public static WebApplicationBuilder AddHoard(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.Configure<HoardOptions>(builder.Configuration.GetSection("Hoard"));
+        var options = builder.Configuration.GetSection("Hoard").Get<HoardOptions>() ?? new HoardOptions();
+        builder.WebHost.UseUrls(options.Listen);
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new StateDb(sp.GetRequiredService<IOptions<HoardOptions>>().Value.StateDbPath));
+        services.AddSingleton<InstanceStore>();
+        services.AddSingleton<CatalogStore>();
+        services.AddSingleton<IdentityStore>();
+        services.AddSingleton<ConductorStore>();
+        services.AddSingleton<WorkflowStore>();
+        services.AddSingleton<IWorkflowStore>(sp => sp.GetRequiredService<WorkflowStore>());
+        services.AddSingleton<Bootstrapper>();
+        services.AddSingleton<TokenService>();
+        services.AddSingleton<InstanceAccess>();
+
+        services.AddSingleton<EmbeddedBus>(sp => new EmbeddedBus(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<EmbeddedBus>>()));
+        services.AddSingleton<IMessageBus>(sp => sp.GetRequiredService<EmbeddedBus>());
+        services.AddSingleton<IBusAuthenticator, InstanceBusAuthenticator>();
+        services.AddSingleton(sp => new EmbeddedBusListener(sp.GetRequiredService<EmbeddedBus>(),
+            sp.GetRequiredService<IOptions<HoardOptions>>().Value.BusSocket, sp.GetRequiredService<IBusAuthenticator>(),
+            sp.GetRequiredService<ILogger<EmbeddedBusListener>>()));
+
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<HoardOptions>>().Value;
+            return new LocalOptions
+            {
+                DataDir = o.DataDir, BusSocket = o.BusSocket, GuestAssembly = o.GuestAssembly, OsUser = o.OsUser,
+                HeartbeatIntervalSeconds = o.HeartbeatIntervalSeconds,
+            };
+        });
+        services.AddSingleton<OsAccount>();
+        services.AddSingleton<IComputeProvider, LocalComputeProvider>();
+        services.AddSingleton<IVolumeProvider, DirectoryVolumeProvider>();
+
+        services.AddSingleton<IWorkflow, ProvisionInstanceWorkflow>();
+        services.AddSingleton<IWorkflow, DeleteInstanceWorkflow>();
+        services.AddSingleton<IWorkflow, RestartInstanceWorkflow>();
+        services.AddSingleton<WorkflowEngine>();
+
+        services.AddHostedService<BusListenerService>();
+        services.AddHostedService<ConductorService>();
+        services.AddHostedService<TaskManagerService>();
+        return builder;
+    }
+
+    public static WebApplication MapHoard(this WebApplication app)
+    {
+        // Faults first, so that even a routing failure is answered in Trove's format.
+        app.UseMiddleware<FaultMiddleware>();
+        app.UseRouting();
+        app.UseMiddleware<TroveAuthMiddleware>();
+        app.MapCatalogApi();
+        app.MapIdentityApi();
+        app.MapInstancesApi();
+        app.MapDatabasesApi();
+        app.MapUsersApi();
+        app.MapRootApi();
+        return app;
+    }
+}

@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Hoard.Core.Catalog;
+using Hoard.Core.Instances;
+
+namespace Hoard.Server.Trove;
+
+/// <summary>Trove's views of Hoard's records, field for field.</summary>
+internal static class Views
+{
+    public static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture);
+
+    public static JsonArray Links(string baseUrl, string projectId, string collection, string id) =>
+    [
+        new JsonObject { ["href"] = $"{baseUrl}/v1.0/{projectId}/{collection}/{id}", ["rel"] = "self" },
+        new JsonObject { ["href"] = $"{baseUrl}/{collection}/{id}", ["rel"] = "bookmark" },
+    ];
+
+    public static JsonObject Instance(InstanceRecord i, DatastoreVersion? version, string baseUrl, string region)
+    {
+        var view = new JsonObject
+        {
+            ["id"] = i.Id,
+            ["name"] = i.Name,
+            ["status"] = InstanceStatusView.Status(i.Task, i.ServerStatus),
+            ["operating_status"] = InstanceStatusView.OperatingStatus(i.Task, i.ServerStatus, i.ServiceStatus),
+            ["links"] = Links(baseUrl, i.ProjectId, "instances", i.Id),
+            ["flavor"] = new JsonObject { ["id"] = i.FlavorId, ["links"] = Links(baseUrl, i.ProjectId, "flavors", i.FlavorId) },
+            ["datastore"] = new JsonObject { ["type"] = version?.DatastoreName, ["version"] = version?.Name },
+            ["region"] = region,
+            ["access"] = new JsonObject { ["is_public"] = false },
+            ["volume"] = new JsonObject { ["size"] = i.VolumeSize },
+        };
+        if (i.Address is { } address)
+        {
+            view["ip"] = new JsonArray(address);
+            view["addresses"] = new JsonArray(new JsonObject { ["address"] = address, ["type"] = "private" });
+        }
+
+        return view;
+    }
+
+    public static JsonObject InstanceDetail(InstanceRecord i, DatastoreVersion? version, InstanceFault? fault, long? usedBytes,
+        string baseUrl, string region)
+    {
+        var view = Instance(i, version, baseUrl, region);
+        view["created"] = Time(i.Created);
+        view["updated"] = Time(i.Updated);
+        if (i.ServiceStatusUpdated is { } reported)
+        {
+            view["service_status_updated"] = Time(reported);
+        }
+
+        view["datastore"]!["version_number"] = version?.Version;
+        if (usedBytes is { } used && view["status"]?.ToString() is not ("BUILD" or "REBOOT" or "RESIZE" or "ERROR"))
+        {
+            var usedGb = Math.Round(used / (1024.0 * 1024 * 1024), 2);
+            view["volume"]!["used"] = usedGb;
+            view["volume"]!["used_percent"] = i.VolumeSize > 0 ? Math.Round(100 * usedGb / i.VolumeSize, 2) : 0;
+        }
+
+        if (fault is not null && (i.Task.IsError() || i.ServerStatus == ServerStatus.Error || fault.Created >= i.Updated.AddSeconds(-1)))
+        {
+            view["fault"] = new JsonObject
+            {
+                ["message"] = fault.Message, ["created"] = Time(fault.Created), ["details"] = fault.Details ?? "",
+            };
+        }
+
+        if (i.Port > 0)
+        {
+            view["port"] = i.Port;
+        }
+
+        return view;
+    }
+
+    public static JsonObject Flavor(Flavor f, string baseUrl, string projectId) => new()
+    {
+        ["id"] = int.TryParse(f.Id, out var n) ? n : null,
+        ["str_id"] = f.Id,
+        ["name"] = f.Name,
+        ["ram"] = f.RamMb,
+        ["vcpus"] = f.Vcpus,
+        ["disk"] = f.DiskGb,
+        ["ephemeral"] = 0,
+        ["links"] = Links(baseUrl, projectId, "flavors", f.Id),
+    };
+
+    public static JsonObject DatastoreVersion(DatastoreVersion v, string baseUrl, string projectId) => new()
+    {
+        ["id"] = v.Id,
+        ["name"] = v.Name,
+        ["version"] = v.Version,
+        ["datastore"] = v.DatastoreId,
+        ["active"] = v.Active,
+        ["links"] = Links(baseUrl, projectId, "datastores/versions", v.Id),
+    };
+
+    /// <summary>Trove's pagination: a "next" link when a full page was returned.</summary>
+    public static void AddNextLink(JsonObject body, HttpRequest request, int limit, int count, string? lastMarker)
+    {
+        if (count < limit || lastMarker is null)
+        {
+            return;
+        }
+
+        var url = $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}?limit={limit}&marker={Uri.EscapeDataString(lastMarker)}";
+        body["links"] = new JsonArray(new JsonObject { ["rel"] = "next", ["href"] = url });
+    }
+
+    public static (int Limit, string? Marker) Page(HttpRequest request)
+    {
+        var limit = 20;
+        if (request.Query.TryGetValue("limit", out var raw) && (!int.TryParse(raw, out limit) || limit < 1))
+        {
+            throw TroveFault.BadRequest("limit must be a positive integer.");
+        }
+
+        var marker = request.Query.TryGetValue("marker", out var m) ? m.ToString() : null;
+        return (Math.Min(limit, 1000), string.IsNullOrEmpty(marker) ? null : marker);
+    }
+}
