@@ -62,6 +62,14 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
         ExecuteAsync("UPDATE instances SET task = @task, updated = @now WHERE id = @id",
             new { id, task = task.ToString(), now = Ts.Of(time.GetUtcNow()) }, cancellationToken);
 
+    /// <summary>Leave <paramref name="expected"/> for <paramref name="task"/>; false when another action took over meanwhile.</summary>
+    public async Task<bool> TrySetTaskAsync(string id, InstanceTask expected, InstanceTask task, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync("UPDATE instances SET task = @task, updated = @now WHERE id = @id AND task = @expected",
+            new { id, task = task.ToString(), expected = expected.ToString(), now = Ts.Of(time.GetUtcNow()) }) > 0;
+    }
+
     public Task SetServerStatusAsync(string id, ServerStatus status, CancellationToken cancellationToken) =>
         ExecuteAsync("UPDATE instances SET server_status = @status, updated = @now WHERE id = @id",
             new { id, status = status.ToString(), now = Ts.Of(time.GetUtcNow()) }, cancellationToken);

@@ -25,14 +25,19 @@ public sealed class WorkflowStore(StateDb db) : IWorkflowStore
     public async Task SaveAsync(WorkflowRecord workflow, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(
+        // Only a running workflow may be saved: one ended elsewhere (reset_status) must not come back to life.
+        var saved = await connection.ExecuteAsync(
             "UPDATE workflows SET status = @Status, step = @Step, step_started = @StepStarted, data = @Data, error = @Error, " +
-            "updated = @Updated WHERE id = @Id",
+            "updated = @Updated WHERE id = @Id AND status = 'RUNNING'",
             new
             {
                 workflow.Id, workflow.Status, workflow.Step, StepStarted = Ts.Of(workflow.StepStarted), workflow.Data,
                 workflow.Error, Updated = Ts.Of(workflow.Updated),
             });
+        if (saved == 0)
+        {
+            throw new WorkflowAbandonedException(workflow.Id);
+        }
     }
 
     internal static Task InsertAsync(DbConnection connection, DbTransaction tx, WorkflowRecord w) =>

@@ -18,4 +18,5 @@ public delegate Task<StepOutcome> StepAction(WorkflowContext context, Cancellati
 
 public sealed record WorkflowStep(string Name, TimeSpan Deadline, StepAction Run);
 
-public sealed record WorkflowFault(string Step, string Message, string? Details);
+/// <param name="TimedOut">True when the step missed its deadline (rather than failing on its own).</param>
+public sealed record WorkflowFault(string Step, string Message, string? Details, bool TimedOut = false);

@@ -95,7 +95,7 @@ public sealed partial class WorkflowEngine
                 if (remaining <= TimeSpan.Zero)
                 {
                     await FailAsync(workflow, context, new WorkflowFault(step.Name,
-                        $"Step '{step.Name}' did not complete within {step.Deadline.TotalSeconds:0} s.", null), cancellationToken);
+                        $"Step '{step.Name}' did not complete within {step.Deadline.TotalSeconds:0} s.", null, TimedOut: true), cancellationToken);
                     return;
                 }
 
@@ -147,6 +147,10 @@ public sealed partial class WorkflowEngine
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
+        catch (WorkflowAbandonedException)
+        {
+            LogAbandoned(record.Type, record.InstanceId);
+        }
         catch (Exception e)
         {
             LogDriveFailed(e, record.Id);
@@ -190,6 +194,9 @@ public sealed partial class WorkflowEngine
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Workflow {Type} for instance {InstanceId} failed at step {Step}: {Message}")]
     private partial void LogWorkflowFailed(string type, string instanceId, string step, string message);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Workflow {Type} for instance {InstanceId} was ended elsewhere; stopped driving it")]
+    private partial void LogAbandoned(string type, string instanceId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Driving workflow {Id} failed")]
     private partial void LogDriveFailed(Exception e, string id);

@@ -120,7 +120,7 @@ internal sealed class ProvisionInstanceWorkflow(
     private async Task<StepOutcome> CompleteAsync(WorkflowContext context, CancellationToken cancellationToken)
     {
         await instances.SetServerStatusAsync(context.InstanceId, ServerStatus.Active, cancellationToken);
-        await instances.SetTaskAsync(context.InstanceId, InstanceTask.None, cancellationToken);
+        await instances.TrySetTaskAsync(context.InstanceId, InstanceTask.Building, InstanceTask.None, cancellationToken);
         ForgetPasswords(context);
         return StepOutcome.Next;
     }
@@ -128,11 +128,14 @@ internal sealed class ProvisionInstanceWorkflow(
     public async Task OnFailedAsync(WorkflowContext context, WorkflowFault fault, CancellationToken cancellationToken)
     {
         ForgetPasswords(context);
-        var task = fault.Step == "await_guest" && fault.Message.Contains("did not complete", StringComparison.Ordinal)
+        var task = fault.TimedOut && fault.Step == "await_guest"
             ? InstanceTask.BuildingErrorTimeout
             : InstanceTask.BuildingError;
-        await instances.SetTaskAsync(context.InstanceId, task, cancellationToken);
-        await instances.SetServerStatusAsync(context.InstanceId, ServerStatus.Error, cancellationToken);
+        if (await instances.TrySetTaskAsync(context.InstanceId, InstanceTask.Building, task, cancellationToken))
+        {
+            await instances.SetServerStatusAsync(context.InstanceId, ServerStatus.Error, cancellationToken);
+        }
+
         await instances.AddFaultAsync(context.InstanceId, $"Building the instance failed at step '{fault.Step}': {fault.Message}",
             fault.Details, cancellationToken);
     }

@@ -43,14 +43,15 @@ internal sealed class RestartInstanceWorkflow(InstanceStore instances, IMessageB
 
     private async Task<StepOutcome> CompleteAsync(WorkflowContext context, CancellationToken cancellationToken)
     {
-        await instances.SetTaskAsync(context.InstanceId, InstanceTask.None, cancellationToken);
+        await instances.TrySetTaskAsync(context.InstanceId, InstanceTask.Rebooting, InstanceTask.None, cancellationToken);
         return StepOutcome.Next;
     }
 
     public async Task OnFailedAsync(WorkflowContext context, WorkflowFault fault, CancellationToken cancellationToken)
     {
-        // The instance leaves REBOOT; its status then shows what the guest reports, and the fault says why.
-        await instances.SetTaskAsync(context.InstanceId, InstanceTask.None, cancellationToken);
+        // The instance leaves REBOOT (unless a delete took over); its status then shows what the guest reports,
+        // and the fault says why.
+        await instances.TrySetTaskAsync(context.InstanceId, InstanceTask.Rebooting, InstanceTask.None, cancellationToken);
         await instances.AddFaultAsync(context.InstanceId, $"Restarting the instance failed at step '{fault.Step}': {fault.Message}",
             fault.Details, cancellationToken);
     }
