@@ -1,6 +1,7 @@
 using Hoard.Server.Hosting;
 
-var builder = WebApplication.CreateSlimBuilder(args);
+// The content root is the binary's directory, so its appsettings.json applies wherever the server is started from.
+var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddHoard();
 var app = builder.Build();
 await app.Services.GetRequiredService<Bootstrapper>().RunAsync(app.Lifetime.ApplicationStopping);

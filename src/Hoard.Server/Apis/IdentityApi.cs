@@ -4,6 +4,7 @@ using Hoard.Core.Identity;
 using Hoard.Persistence;
 using Hoard.Server.Hosting;
 using Hoard.Server.Identity;
+using Hoard.Server.Trove;
 using Microsoft.Extensions.Options;
 
 namespace Hoard.Server.Apis;
@@ -217,5 +218,5 @@ internal static class IdentityApi
         Json(new JsonObject { ["error"] = new JsonObject { ["code"] = code, ["title"] = title, ["message"] = message } }, code);
 
     private static IResult Json(JsonNode body, int status = 200) =>
-        Results.Text(body.ToJsonString(), "application/json", System.Text.Encoding.UTF8, status);
+        Results.Text(body.ToJsonString(Reply.Output), "application/json", System.Text.Encoding.UTF8, status);
 }

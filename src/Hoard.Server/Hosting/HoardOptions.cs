@@ -37,6 +37,9 @@ public sealed class HoardOptions
 
     public string OsUser { get; set; } = "dbaas";
 
+    /// <summary>Instances get loopback addresses 127.B.x.y; servers sharing a host need different values of B.</summary>
+    public int LoopbackSecondOctet { get; set; } = 100;
+
     public string BaseUrl => (PublicUrl ?? Listen).TrimEnd('/');
 
     public string StateDbPath => Path.Combine(DataDir, "state.db");

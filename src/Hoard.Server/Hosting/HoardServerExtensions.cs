@@ -49,7 +49,7 @@ internal static class HoardServerExtensions
             return new LocalOptions
             {
                 DataDir = o.DataDir, BusSocket = o.BusSocket, GuestAssembly = o.GuestAssembly, OsUser = o.OsUser,
-                HeartbeatIntervalSeconds = o.HeartbeatIntervalSeconds,
+                HeartbeatIntervalSeconds = o.HeartbeatIntervalSeconds, LoopbackSecondOctet = o.LoopbackSecondOctet,
             };
         });
         services.AddSingleton<OsAccount>();

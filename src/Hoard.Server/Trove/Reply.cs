@@ -1,3 +1,5 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Hoard.Server.Trove;
@@ -5,8 +7,11 @@ namespace Hoard.Server.Trove;
 /// <summary>JSON answers. Views are built as JSON nodes, shaped exactly like Trove's view dictionaries.</summary>
 internal static class Reply
 {
+    /// <summary>Plain UTF-8 output like Trove's (no \u escapes for '+', quotes or non-ASCII names).</summary>
+    public static readonly JsonSerializerOptions Output = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static IResult Json(JsonNode body, int status = 200) =>
-        Results.Text(body.ToJsonString(), "application/json", System.Text.Encoding.UTF8, status);
+        Results.Text(body.ToJsonString(Output), "application/json", System.Text.Encoding.UTF8, status);
 
     public static IResult Accepted() => Results.StatusCode(202);
 
@@ -17,6 +22,6 @@ internal static class Reply
         var body = new JsonObject { [fault.Name] = new JsonObject { ["code"] = fault.Code, ["message"] = fault.Message } };
         context.Response.StatusCode = fault.Code;
         context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(body.ToJsonString());
+        await context.Response.WriteAsync(body.ToJsonString(Output));
     }
 }
