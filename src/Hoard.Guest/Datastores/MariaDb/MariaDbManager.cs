@@ -1,0 +1,285 @@
+using System.Diagnostics;
+using Hoard.Contracts.Bus;
+using Hoard.Contracts.Guest;
+using Microsoft.Extensions.Logging;
+
+namespace Hoard.Guest.Datastores.MariaDb;
+
+/// <summary>How long each step of the last prepare took.</summary>
+internal sealed record MariaDbPrepareTimings(TimeSpan InstallDb, TimeSpan Start, TimeSpan Secure, TimeSpan CreateObjects, TimeSpan Total);
+
+/// <summary>
+/// MariaDB behind Trove's guest verbs. The server runs as a supervised child of the guest; the guest talks to
+/// it over its unix socket as <c>os_admin@localhost</c>, one short connection per operation.
+/// </summary>
+internal sealed class MariaDbManager : IDatastoreManager
+{
+    private readonly GuestConfig _config;
+    private readonly MariaDbOptions _options;
+    private readonly Action<string> _log;
+    private readonly MariaDbServer _server;
+    private readonly SemaphoreSlim _lifecycle = new(1, 1);
+    private readonly SemaphoreSlim _changes = new(1, 1);
+    private volatile bool _preparing;
+    private volatile bool _restarting;
+
+    /// <param name="logger">Receives lifecycle lines (starts, crashes, timings); never a password or an RPC argument.</param>
+    public MariaDbManager(GuestConfig config, ILogger? logger = null, MariaDbOptions? options = null)
+    {
+        _config = config;
+        _options = options ?? new MariaDbOptions();
+        _log = logger is null ? _ => { } : message => logger.LogInformation("{Message}", message);
+        _server = new MariaDbServer(config, _options, _log);
+    }
+
+    public bool IsPrepared => File.Exists(_server.Paths.PreparedMarker);
+
+    public MariaDbPrepareTimings? LastPrepareTimings { get; private set; }
+
+    internal MariaDbServer Server => _server;
+
+    public async Task PrepareAsync(PrepareRequest request, CancellationToken cancellationToken)
+    {
+        await _lifecycle.WaitAsync(cancellationToken);
+        try
+        {
+            if (IsPrepared)
+            {
+                _log("mariadb: already prepared; making sure it runs.");
+                await StartServerAsync(cancellationToken);
+                return;
+            }
+
+            _preparing = true;
+            await PrepareServerAsync(request, cancellationToken);
+        }
+        finally
+        {
+            _preparing = false;
+            _lifecycle.Release();
+        }
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _lifecycle.WaitAsync(cancellationToken);
+        try
+        {
+            if (!IsPrepared)
+                throw new HandlerException(GuestErrorCodes.NotReady, "MariaDB has not been prepared yet.");
+            await StartServerAsync(cancellationToken);
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _lifecycle.WaitAsync(cancellationToken);
+        try
+        {
+            await _server.StopAsync();
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    public async Task RestartAsync(CancellationToken cancellationToken)
+    {
+        await _lifecycle.WaitAsync(cancellationToken);
+        try
+        {
+            if (!IsPrepared)
+                throw new HandlerException(GuestErrorCodes.NotReady, "MariaDB has not been prepared yet.");
+            _restarting = true;
+            await _server.StopAsync();
+            await StartServerAsync(cancellationToken);
+        }
+        finally
+        {
+            _restarting = false;
+            _lifecycle.Release();
+        }
+    }
+
+    public async Task<ServiceStatus> ProbeAsync(CancellationToken cancellationToken)
+    {
+        if (_preparing)
+            return ServiceStatus.Building;
+        if (_restarting)
+            return ServiceStatus.Restarting;
+        var supervisor = _server.Supervisor;
+        if (supervisor is not { IsSupervising: true })
+            return IsPrepared ? ServiceStatus.Shutdown : ServiceStatus.New;
+        if (!supervisor.IsRunning)
+            return ServiceStatus.Crashed;
+        try
+        {
+            await Task.Run(() =>
+            {
+                using var connection = _server.OpenAdmin(_options.ProbeTimeout);
+                connection.Query("SELECT 1");
+            }, cancellationToken);
+            return ServiceStatus.Healthy;
+        }
+        catch (Exception e) when (e is MariaDbException or HandlerException)
+        {
+            return supervisor.Uptime < _options.StartupGrace ? ServiceStatus.Running : ServiceStatus.Blocked;
+        }
+    }
+
+    public Task CreateDatabasesAsync(IReadOnlyList<DatabaseSpec> databases, CancellationToken cancellationToken) =>
+        ChangeAsync(connection => MariaDbDatabases.Create(connection, databases), cancellationToken);
+
+    public async Task<IReadOnlyList<DatabaseSpec>> ListDatabasesAsync(CancellationToken cancellationToken) =>
+        await ReadAsync(MariaDbDatabases.List, cancellationToken);
+
+    public Task DeleteDatabaseAsync(string name, CancellationToken cancellationToken) =>
+        ChangeAsync(connection => MariaDbDatabases.Delete(connection, name), cancellationToken);
+
+    public Task CreateUsersAsync(IReadOnlyList<UserSpec> users, CancellationToken cancellationToken) =>
+        ChangeAsync(connection => MariaDbUsers.Create(connection, users), cancellationToken);
+
+    public async Task<IReadOnlyList<UserInfo>> ListUsersAsync(CancellationToken cancellationToken) =>
+        await ReadAsync(MariaDbUsers.List, cancellationToken);
+
+    public Task<UserInfo> GetUserAsync(UserRef user, CancellationToken cancellationToken) =>
+        ReadAsync(connection => MariaDbUsers.Get(connection, user), cancellationToken);
+
+    public Task UpdateUserAttributesAsync(UserAttributes attributes, CancellationToken cancellationToken) =>
+        ChangeAsync(connection => MariaDbUsers.UpdateAttributes(connection, attributes), cancellationToken);
+
+    public Task ChangePasswordsAsync(IReadOnlyList<UserSpec> users, CancellationToken cancellationToken) =>
+        ChangeAsync(connection => MariaDbUsers.ChangePasswords(connection, users), cancellationToken);
+
+    public Task DeleteUserAsync(UserRef user, CancellationToken cancellationToken) =>
+        ChangeAsync(connection => MariaDbUsers.Delete(connection, user), cancellationToken);
+
+    public Task GrantAccessAsync(AccessRequest request, CancellationToken cancellationToken) =>
+        ChangeAsync(connection => MariaDbUsers.GrantAccess(connection, request), cancellationToken);
+
+    public Task RevokeAccessAsync(UserRef user, string database, CancellationToken cancellationToken) =>
+        ChangeAsync(connection => MariaDbUsers.RevokeAccess(connection, user, database), cancellationToken);
+
+    public async Task<IReadOnlyList<string>> ListAccessAsync(UserRef user, CancellationToken cancellationToken) =>
+        await ReadAsync(connection => MariaDbUsers.ListAccess(connection, user), cancellationToken);
+
+    public Task<RootCredentials> EnableRootAsync(string? password, CancellationToken cancellationToken) =>
+        ChangeAsync(connection => MariaDbRoot.Enable(connection, password), cancellationToken);
+
+    public Task DisableRootAsync(CancellationToken cancellationToken) =>
+        ChangeAsync(MariaDbRoot.Disable, cancellationToken);
+
+    public Task<bool> IsRootEnabledAsync(CancellationToken cancellationToken) =>
+        ReadAsync(MariaDbRoot.IsEnabled, cancellationToken);
+
+    /// <summary>Stops the server cleanly (the guest is going away; a new guest will start it again).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _lifecycle.WaitAsync();
+        try
+        {
+            await _server.DisposeAsync();
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    private async Task PrepareServerAsync(PrepareRequest request, CancellationToken cancellationToken)
+    {
+        // Everything a caller could get wrong is checked before anything is installed.
+        var myCnf = MariaDbConfigTemplate.Render(_config, request.MemoryMb, request.ConfigOverrides);
+        MariaDbDatabases.Validate(request.Databases);
+        MariaDbUsers.Validate(request.Users);
+        var missing = request.Users.SelectMany(u => u.Databases ?? []).FirstOrDefault(name => request.Databases.All(d => d.Name != name));
+        if (missing is not null)
+            throw MariaDbDatabases.NotFound(missing);
+
+        var total = Stopwatch.StartNew();
+        await _server.StopAsync();
+        await _server.InstallAsync(myCnf, cancellationToken);
+        var installDb = total.Elapsed;
+
+        var credentials = MariaDbAdminCredentials.Generate();
+        credentials.Save(_server.Paths.AdminCredentials, _server.Paths.Socket);
+        _server.Credentials = credentials;
+        _server.WriteInitFile(MariaDbInitScript.Render(Secrets.GeneratePassword(), credentials));
+        try
+        {
+            await _server.StartAsync(cancellationToken);
+            await _server.WaitUntilAnsweringAsync(cancellationToken);
+            var start = total.Elapsed - installDb;
+            _server.DeleteInitFile();
+            await Task.Run(() =>
+            {
+                using var connection = _server.OpenAdmin(_options.QueryTimeout);
+                var leftovers = connection.Query(MariaDbInitScript.AuditQuery).Select(row => row[0]).ToList();
+                if (leftovers.Count > 0)
+                    throw new HandlerException(GuestErrorCodes.Internal, $"MariaDB was not locked down; still present: {string.Join(", ", leftovers)}.");
+            }, cancellationToken);
+            var secure = total.Elapsed - installDb - start;
+
+            await ChangeAsync(connection =>
+            {
+                MariaDbDatabases.Create(connection, request.Databases);
+                MariaDbUsers.Create(connection, request.Users);
+            }, cancellationToken);
+            File.WriteAllText(_server.Paths.PreparedMarker, $"{TimeProvider.System.GetUtcNow():O}\n");
+            LastPrepareTimings = new MariaDbPrepareTimings(installDb, start, secure, total.Elapsed - installDb - start - secure, total.Elapsed);
+            _log($"mariadb: prepared in {total.Elapsed.TotalSeconds:0.000} s (install-db {installDb.TotalSeconds:0.000} s, start {start.TotalSeconds:0.000} s, secure {secure.TotalSeconds:0.000} s).");
+        }
+        catch
+        {
+            _server.DeleteInitFile();
+            await _server.StopAsync();
+            throw;
+        }
+    }
+
+    private async Task StartServerAsync(CancellationToken cancellationToken)
+    {
+        await _server.StartAsync(cancellationToken);
+        await _server.WaitUntilAnsweringAsync(cancellationToken);
+    }
+
+    private async Task ChangeAsync(Action<MariaDbConnection> change, CancellationToken cancellationToken) =>
+        await ChangeAsync(connection =>
+        {
+            change(connection);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>Changes run one at a time, so the checks a batch makes first still hold when it runs.</summary>
+    private async Task<T> ChangeAsync<T>(Func<MariaDbConnection, T> change, CancellationToken cancellationToken)
+    {
+        await _changes.WaitAsync(cancellationToken);
+        try
+        {
+            return await ReadAsync(change, cancellationToken);
+        }
+        finally
+        {
+            _changes.Release();
+        }
+    }
+
+    private Task<T> ReadAsync<T>(Func<MariaDbConnection, T> read, CancellationToken cancellationToken) =>
+        Task.Run(() =>
+        {
+            try
+            {
+                using var connection = _server.OpenAdmin(_options.QueryTimeout);
+                return read(connection);
+            }
+            catch (MariaDbException e) when (e.IsConnectionFailure)
+            {
+                throw new HandlerException(GuestErrorCodes.NotReady, $"MariaDB is not answering: {e.Message}");
+            }
+        }, cancellationToken);
+}

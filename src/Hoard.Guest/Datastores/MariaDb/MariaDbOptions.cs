@@ -1,0 +1,26 @@
+namespace Hoard.Guest.Datastores.MariaDb;
+
+/// <summary>Where the MariaDB binaries are and how long to wait for them; the defaults fit Debian's packages.</summary>
+internal sealed record MariaDbOptions
+{
+    /// <summary>The unprivileged OS user the server runs as when the guest itself runs as root.</summary>
+    public string ServiceUser { get; init; } = "dbaas";
+
+    public string InstallDbPath { get; init; } = "/usr/bin/mariadb-install-db";
+
+    public string ServerPath { get; init; } = "/usr/sbin/mariadbd";
+
+    /// <summary>From starting the server to its first answer.</summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>From asking the server to shut down to killing it.</summary>
+    public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Connect and read timeout of the guest's own connections.</summary>
+    public TimeSpan QueryTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long after a start an unanswering server counts as starting rather than blocked.</summary>
+    public TimeSpan StartupGrace { get; init; } = TimeSpan.FromSeconds(60);
+}

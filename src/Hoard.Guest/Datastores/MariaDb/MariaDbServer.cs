@@ -1,0 +1,261 @@
+using System.Diagnostics;
+using Hoard.Contracts.Bus;
+using Hoard.Contracts.Guest;
+using Hoard.Guest.Datastores.MariaDb.Native;
+
+namespace Hoard.Guest.Datastores.MariaDb;
+
+/// <summary>
+/// The <c>mariadbd</c> process of one instance: installing its data directory, starting it under a
+/// <see cref="ServerSupervisor"/>, waiting for it to answer, and stopping it. Always <c>--defaults-file</c>:
+/// the system's <c>/etc/mysql</c> is never read.
+/// </summary>
+internal sealed class MariaDbServer(GuestConfig config, MariaDbOptions options, Action<string> log) : IAsyncDisposable
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
+
+    private readonly bool _asRoot = LibC.IsRoot;
+    private MariaDbAdminCredentials? _credentials;
+    private ServerSupervisor? _supervisor;
+
+    public MariaDbPaths Paths { get; } = MariaDbPaths.For(config.Paths);
+
+    public ServerSupervisor? Supervisor => _supervisor;
+
+    public MariaDbAdminCredentials Credentials
+    {
+        get => _credentials ??= MariaDbAdminCredentials.Load(Paths.AdminCredentials);
+        set => _credentials = value;
+    }
+
+    /// <summary>Writes the configuration and creates an empty data directory with <c>mariadb-install-db</c>.</summary>
+    public async Task InstallAsync(string myCnf, CancellationToken cancellationToken)
+    {
+        foreach (var directory in new[] { config.Paths.Data, config.Paths.Run, config.Paths.Log, config.Paths.Etc, Paths.SecureFiles })
+            Directory.CreateDirectory(directory);
+        await StopOrphanAsync(graceful: false, cancellationToken);
+        if (Directory.Exists(Paths.DataDirectory))
+        {
+            // Only an unfinished prepare leaves one behind; it holds nothing anyone created.
+            log($"mariadb: removing the data directory of an unfinished prepare: {Paths.DataDirectory}");
+            Directory.Delete(Paths.DataDirectory, recursive: true);
+        }
+
+        Directory.CreateDirectory(Paths.DataDirectory);
+        File.WriteAllText(Paths.ConfigFile, myCnf);
+        GiveToServiceUser(config.Paths.Run, config.Paths.Log, Paths.SecureFiles, Paths.DataDirectory);
+
+        var install = new ProcessStartInfo(options.InstallDbPath)
+        {
+            ArgumentList =
+            {
+                $"--defaults-file={Paths.ConfigFile}",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                "--skip-name-resolve",
+            },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (_asRoot)
+            install.ArgumentList.Add($"--user={options.ServiceUser}");
+
+        using var process = Process.Start(install) ?? throw new InvalidOperationException("mariadb-install-db did not start.");
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        var output = await stdout + await stderr;
+        await File.WriteAllTextAsync(Path.Combine(config.Paths.Log, "install-db.log"), output, cancellationToken);
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"mariadb-install-db exited with code {process.ExitCode}: {LastLines(output, 10)}");
+    }
+
+    /// <summary>Writes the one-time init file (mode 0600) that the next start runs before it accepts connections.</summary>
+    public void WriteInitFile(string sql)
+    {
+        MariaDbAdminCredentials.WriteSecretFile(Paths.InitFile, sql);
+        GiveToServiceUser(Paths.InitFile);
+    }
+
+    public void DeleteInitFile() => File.Delete(Paths.InitFile);
+
+    /// <summary>Starts the server under a new supervisor (and the init file, while there is one).</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (_supervisor is { IsSupervising: true })
+            return;
+        await StopOrphanAsync(graceful: true, cancellationToken);
+        if (_supervisor is not null)
+            await _supervisor.DisposeAsync();
+        _supervisor = null;
+
+        var supervisor = new ServerSupervisor("mariadbd", ServerStartInfo, Paths.OutputLog, log);
+        try
+        {
+            await supervisor.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            await supervisor.DisposeAsync();
+            throw;
+        }
+
+        _supervisor = supervisor;
+    }
+
+    /// <summary>Polls the socket as the guest's administrator until the server answers.</summary>
+    public async Task WaitUntilAnsweringAsync(CancellationToken cancellationToken)
+    {
+        var supervisor = _supervisor ?? throw new InvalidOperationException("The server has not been started.");
+        var restarts = supervisor.RestartCount;
+        var started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                using var connection = OpenAdmin(options.ProbeTimeout);
+                connection.Query("SELECT 1");
+                return;
+            }
+            catch (MariaDbException e) when (e.ErrorNumber != MariaDbException.AccessDenied
+                && Stopwatch.GetElapsedTime(started) < options.StartTimeout
+                && supervisor.RestartCount == restarts && supervisor.IsRunning)
+            {
+            }
+            catch (MariaDbException e)
+            {
+                var why = !supervisor.IsRunning || supervisor.RestartCount != restarts ? "mariadbd exited" : e.Message;
+                throw new HandlerException(GuestErrorCodes.Internal,
+                    $"MariaDB did not come up within {options.StartTimeout.TotalSeconds:0} s ({why}). Last lines of {Paths.ErrorLog}: {LastLines(ReadLog(), 8)}");
+            }
+
+            await Task.Delay(PollInterval, cancellationToken);
+        }
+    }
+
+    public MariaDbConnection OpenAdmin(TimeSpan timeout)
+    {
+        if (_credentials is null && !File.Exists(Paths.AdminCredentials))
+            throw new HandlerException(GuestErrorCodes.NotReady, "MariaDB has not been prepared yet.");
+        return MariaDbConnection.Open(Paths.Socket, Credentials.User, Credentials.Password, timeout);
+    }
+
+    /// <summary>Shuts the server down with SQL <c>SHUTDOWN</c>, killing it if it has not exited by the stop timeout.</summary>
+    public async Task StopAsync()
+    {
+        if (_supervisor is null)
+            return;
+        var pid = _supervisor.Pid;
+        await _supervisor.StopAsync(() => Task.Run(() => Shutdown(pid)), options.StopTimeout);
+        await _supervisor.DisposeAsync();
+        _supervisor = null;
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync();
+
+    /// <summary>
+    /// SQL <c>SHUTDOWN</c>; if that cannot be sent, SIGTERM, which mariadbd also takes as a clean shutdown
+    /// (and which is harmless if the failure was the server already going away).
+    /// </summary>
+    private void Shutdown(int? pid)
+    {
+        try
+        {
+            using var connection = OpenAdmin(options.ProbeTimeout);
+            connection.Execute("SHUTDOWN");
+        }
+        catch (Exception e) when (e is MariaDbException or HandlerException or IOException or InvalidDataException)
+        {
+            if (pid is { } id && LibC.SendSignal(id, LibC.SigTerm))
+                log($"mariadb: SHUTDOWN failed ({e.Message}); sent SIGTERM to pid {id}.");
+        }
+    }
+
+    private ProcessStartInfo ServerStartInfo()
+    {
+        var startInfo = new ProcessStartInfo(options.ServerPath) { ArgumentList = { $"--defaults-file={Paths.ConfigFile}" } };
+        if (_asRoot)
+            startInfo.ArgumentList.Add($"--user={options.ServiceUser}");
+        if (File.Exists(Paths.InitFile))
+            startInfo.ArgumentList.Add($"--init-file={Paths.InitFile}");
+        return startInfo;
+    }
+
+    /// <summary>
+    /// A server left running by an earlier guest process holds the data directory's locks; a new one would
+    /// wait for them. Stop it (or kill it, when its data is about to be discarded), but only if it is a
+    /// mariadbd started with this instance's configuration.
+    /// </summary>
+    private async Task StopOrphanAsync(bool graceful, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(Paths.PidFile) || !int.TryParse(File.ReadAllText(Paths.PidFile).Trim(), out var pid))
+            return;
+        string commandLine;
+        try
+        {
+            commandLine = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+        }
+        catch (IOException)
+        {
+            return;
+        }
+
+        if (!commandLine.Contains("mariadbd", StringComparison.Ordinal) || !commandLine.Contains(Paths.ConfigFile, StringComparison.Ordinal))
+            return;
+
+        log($"mariadb: stopping pid {pid}, left running by an earlier guest.");
+        if (graceful)
+            Shutdown(pid);
+        var started = Stopwatch.GetTimestamp();
+        var killed = false;
+        while (Directory.Exists($"/proc/{pid}"))
+        {
+            if (!killed && (!graceful || Stopwatch.GetElapsedTime(started) > options.StopTimeout))
+            {
+                killed = true;
+                try
+                {
+                    using var orphan = Process.GetProcessById(pid);
+                    orphan.Kill();
+                }
+                catch (ArgumentException)
+                {
+                    // Gone in the meantime.
+                }
+            }
+
+            await Task.Delay(PollInterval, cancellationToken);
+        }
+    }
+
+    private void GiveToServiceUser(params string[] paths)
+    {
+        if (!_asRoot)
+            return;
+        var (uid, gid) = LibC.LookUpUser(options.ServiceUser);
+        foreach (var path in paths)
+            LibC.ChangeOwner(path, uid, gid);
+    }
+
+    private string ReadLog()
+    {
+        var text = "";
+        foreach (var path in new[] { Paths.ErrorLog, Paths.OutputLog })
+        {
+            try
+            {
+                text += File.ReadAllText(path);
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        return text;
+    }
+
+    private static string LastLines(string text, int count) =>
+        string.Join(" | ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).TakeLast(count));
+}
