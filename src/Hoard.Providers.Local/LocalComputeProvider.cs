@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 using Hoard.Core.Compute;
 using Microsoft.Extensions.Logging;
@@ -16,7 +18,7 @@ public sealed partial class LocalComputeProvider(LocalOptions options, OsAccount
 
     public string Name => "local";
 
-    public async Task<string> AllocateAddressAsync(string instanceId, CancellationToken cancellationToken)
+    public async Task<string> AllocateAddressAsync(string instanceId, int port, CancellationToken cancellationToken)
     {
         await _addressLock.WaitAsync(cancellationToken);
         try
@@ -51,7 +53,8 @@ public sealed partial class LocalComputeProvider(LocalOptions options, OsAccount
                 }
 
                 var address = $"127.{options.LoopbackSecondOctet}.{x}.{y}";
-                if (!used.Contains(address))
+                // Other Hoard servers (or anything else) on this host may hold the address: probe the port too.
+                if (!used.Contains(address) && IsFree(address, port))
                 {
                     Directory.CreateDirectory(dir);
                     await File.WriteAllTextAsync(file, address, cancellationToken);
@@ -64,6 +67,24 @@ public sealed partial class LocalComputeProvider(LocalOptions options, OsAccount
         finally
         {
             _addressLock.Release();
+        }
+    }
+
+    private static bool IsFree(string address, int port)
+    {
+        var listener = new TcpListener(IPAddress.Parse(address), port);
+        try
+        {
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+        finally
+        {
+            listener.Stop();
         }
     }
 

@@ -5,8 +5,8 @@ public interface IComputeProvider
 {
     string Name { get; }
 
-    /// <summary>Reserve a network address for a new instance. Idempotent per instance id.</summary>
-    Task<string> AllocateAddressAsync(string instanceId, CancellationToken cancellationToken);
+    /// <summary>Reserve a network address where <paramref name="port"/> is free for a new instance. Idempotent per instance id.</summary>
+    Task<string> AllocateAddressAsync(string instanceId, int port, CancellationToken cancellationToken);
 
     /// <summary>Start the guest agent for an instance whose volume is ready. Idempotent: a running guest is left alone.</summary>
     Task StartGuestAsync(GuestLaunch launch, CancellationToken cancellationToken);

@@ -57,7 +57,7 @@ internal sealed class ProvisionInstanceWorkflow(
     private async Task<StepOutcome> AllocateAsync(WorkflowContext context, CancellationToken cancellationToken)
     {
         var instance = await RequireInstanceAsync(context, cancellationToken);
-        var address = await compute.AllocateAddressAsync(instance.Id, cancellationToken);
+        var address = await compute.AllocateAddressAsync(instance.Id, instance.Port, cancellationToken);
         await instances.SetAddressAsync(instance.Id, address, cancellationToken);
         context.Data["volume_path"] = await volumes.CreateAsync(instance.Id, instance.VolumeSize, cancellationToken);
         context.Data["address"] = address;
