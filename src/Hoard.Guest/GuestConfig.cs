@@ -18,6 +18,9 @@ internal sealed record GuestConfig
     public required InstancePaths Paths { get; init; }
     public double HeartbeatIntervalSeconds { get; init; } = 2;
 
+    /// <summary>A directory shared by the guests of this host for ready-made empty data directories, if any.</summary>
+    public string? TemplateCache { get; init; }
+
     public static GuestConfig Load(string path) =>
         JsonSerializer.Deserialize(File.ReadAllText(path), GuestConfigJson.Default.GuestConfig)
         ?? throw new InvalidDataException($"Empty guest config {path}.");

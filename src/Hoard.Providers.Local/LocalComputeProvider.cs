@@ -103,8 +103,16 @@ public sealed partial class LocalComputeProvider(LocalOptions options, OsAccount
         }
 
         var configPath = Path.Combine(dir, "guest.json");
+        var cache = Path.Combine(options.DataDir, "cache");
+        if (!Directory.Exists(cache))
+        {
+            Directory.CreateDirectory(cache);
+            File.SetUnixFileMode(cache, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            account.Own(cache);
+        }
+
         var config = new GuestLaunchConfig(launch.InstanceId, launch.Manager, options.BusSocket, launch.BusSecret,
-            launch.Address, launch.Port, paths, options.HeartbeatIntervalSeconds);
+            launch.Address, launch.Port, paths, options.HeartbeatIntervalSeconds, cache);
         await using (var stream = new FileStream(configPath, new FileStreamOptions
                      {
                          Mode = FileMode.Create, Access = FileAccess.Write,

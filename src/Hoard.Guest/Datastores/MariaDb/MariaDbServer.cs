@@ -28,7 +28,7 @@ internal sealed class MariaDbServer(GuestConfig config, MariaDbOptions options, 
         set => _credentials = value;
     }
 
-    /// <summary>Writes the configuration and creates an empty data directory with <c>mariadb-install-db</c>.</summary>
+    /// <summary>Writes the configuration and creates an empty data directory (from the template cache when there is one).</summary>
     public async Task InstallAsync(string myCnf, CancellationToken cancellationToken)
     {
         foreach (var directory in new[] { config.Paths.Data, config.Paths.Run, config.Paths.Log, config.Paths.Etc, Paths.SecureFiles })
@@ -45,11 +45,85 @@ internal sealed class MariaDbServer(GuestConfig config, MariaDbOptions options, 
         File.WriteAllText(Paths.ConfigFile, myCnf);
         GiveToServiceUser(config.Paths.Run, config.Paths.Log, Paths.SecureFiles, Paths.DataDirectory);
 
+        if (config.TemplateCache is { } cache)
+        {
+            CopyDirectory(await EnsureTemplateAsync(cache, cancellationToken), Paths.DataDirectory);
+            return;
+        }
+
+        await RunInstallDbAsync(Paths.ConfigFile, cancellationToken);
+    }
+
+    /// <summary>
+    /// An empty data directory made once per MariaDB build and copied for each new instance: copying takes
+    /// a tenth of a second where <c>mariadb-install-db</c> takes one to several. Each copy gets its own
+    /// passwords from the init file; the redo log is resized by the server at its first start.
+    /// </summary>
+    private async Task<string> EnsureTemplateAsync(string cache, CancellationToken cancellationToken)
+    {
+        var server = new FileInfo(options.ServerPath);
+        var build = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
+            $"{server.FullName}|{server.Length}|{server.LastWriteTimeUtc.Ticks}"));
+        var template = Path.Combine(cache, "mariadb-" + Convert.ToHexStringLower(build)[..16]);
+        if (Directory.Exists(template))
+        {
+            return template;
+        }
+
+        var work = Path.Combine(cache, $"building-{Guid.NewGuid():N}");
+        var data = Path.Combine(work, "data");
+        Directory.CreateDirectory(data);
+        var myCnf = Path.Combine(work, "my.cnf");
+        await File.WriteAllTextAsync(myCnf,
+            $"[mysqld]\ndatadir={data}\ninnodb_log_file_size=8M\ninnodb_buffer_pool_size=16M\nskip-networking\n", cancellationToken);
+        GiveToServiceUser(work, data);
+        try
+        {
+            await RunInstallDbAsync(myCnf, cancellationToken);
+            try
+            {
+                Directory.Move(data, template);
+                log($"mariadb: made the data directory template {template}");
+            }
+            catch (IOException) when (Directory.Exists(template))
+            {
+                // Another guest made it at the same time; theirs is as good.
+            }
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+
+        return template;
+    }
+
+    private void CopyDirectory(string source, string target)
+    {
+        Directory.CreateDirectory(target);
+        GiveToServiceUser(target);
+        foreach (var directory in Directory.EnumerateDirectories(source, "*", SearchOption.AllDirectories))
+        {
+            var copy = Path.Combine(target, Path.GetRelativePath(source, directory));
+            Directory.CreateDirectory(copy);
+            GiveToServiceUser(copy);
+        }
+
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var copy = Path.Combine(target, Path.GetRelativePath(source, file));
+            File.Copy(file, copy);
+            GiveToServiceUser(copy);
+        }
+    }
+
+    private async Task RunInstallDbAsync(string configFile, CancellationToken cancellationToken)
+    {
         var install = new ProcessStartInfo(options.InstallDbPath)
         {
             ArgumentList =
             {
-                $"--defaults-file={Paths.ConfigFile}",
+                $"--defaults-file={configFile}",
                 "--auth-root-authentication-method=normal",
                 "--skip-test-db",
                 "--skip-name-resolve",
