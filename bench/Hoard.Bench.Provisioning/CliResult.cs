@@ -1,0 +1,3 @@
+namespace Hoard.Bench.Provisioning;
+
+internal sealed record CliResult(int ExitCode, string Output);

@@ -1,0 +1,3 @@
+namespace Hoard.Bench.Provisioning;
+
+internal sealed record InstanceMemory(string InstanceId, int? GuestPid, MemoryUse? Guest, int? ServerPid, MemoryUse? Server);

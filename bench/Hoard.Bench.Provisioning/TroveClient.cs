@@ -1,0 +1,101 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Hoard.Bench.Provisioning;
+
+/// <summary>The few Keystone v3 and Trove v1.0 calls the bench makes, as a Trove client would make them.</summary>
+internal sealed class TroveClient(HttpClient http, string endpoint, string token)
+{
+    public string Endpoint => endpoint;
+
+    /// <summary>POST /v3/auth/tokens (password, project-scoped); the database endpoint comes from the catalog.</summary>
+    public static async Task<TroveClient> LogInAsync(HttpClient http, string baseUrl, string user, string password, string project,
+        CancellationToken cancellationToken)
+    {
+        var domain = new JsonObject { ["name"] = "Default" };
+        var body = new JsonObject
+        {
+            ["auth"] = new JsonObject
+            {
+                ["identity"] = new JsonObject
+                {
+                    ["methods"] = new JsonArray("password"),
+                    ["password"] = new JsonObject
+                    {
+                        ["user"] = new JsonObject { ["name"] = user, ["domain"] = domain.DeepClone(), ["password"] = password },
+                    },
+                },
+                ["scope"] = new JsonObject { ["project"] = new JsonObject { ["name"] = project, ["domain"] = domain.DeepClone() } },
+            },
+        };
+        using var response = await http.PostAsync($"{baseUrl}/v3/auth/tokens", Json(body), cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (response.StatusCode != HttpStatusCode.Created)
+            throw new InvalidOperationException($"POST /v3/auth/tokens answered {(int)response.StatusCode}: {text}");
+        var token = response.Headers.GetValues("X-Subject-Token").Single();
+        var catalog = JsonNode.Parse(text)?["token"]?["catalog"]?.AsArray() ?? throw new InvalidDataException("The token has no catalog.");
+        var url = catalog.Where(s => (string?)s?["type"] == "database")
+                      .SelectMany(s => s!["endpoints"]!.AsArray())
+                      .FirstOrDefault(e => (string?)e?["interface"] == "public")?["url"]?.GetValue<string>()
+                  ?? throw new InvalidDataException("The catalog has no public database endpoint.");
+        return new TroveClient(http, url.TrimEnd('/'), token);
+    }
+
+    /// <summary>POST /instances: m1.tiny, 1 GB, MariaDB 10.11, one database and one user with access to it.</summary>
+    public async Task<string> CreateInstanceAsync(string name, string database, string user, string password, CancellationToken cancellationToken)
+    {
+        var body = new JsonObject
+        {
+            ["instance"] = new JsonObject
+            {
+                ["name"] = name,
+                ["flavorRef"] = "1",
+                ["volume"] = new JsonObject { ["size"] = 1 },
+                ["datastore"] = new JsonObject { ["type"] = "mariadb", ["version"] = "10.11" },
+                ["databases"] = new JsonArray(new JsonObject { ["name"] = database }),
+                ["users"] = new JsonArray(new JsonObject
+                {
+                    ["name"] = user,
+                    ["password"] = password,
+                    ["databases"] = new JsonArray(new JsonObject { ["name"] = database }),
+                }),
+            },
+        };
+        using var response = await SendAsync(HttpMethod.Post, "/instances", body, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode)
+            throw new InvalidOperationException($"POST /instances answered {(int)response.StatusCode}: {text}");
+        return JsonNode.Parse(text)?["instance"]?["id"]?.GetValue<string>() ?? throw new InvalidDataException($"No instance id in {text}");
+    }
+
+    /// <summary>GET /instances/{id}: the <c>instance</c> object, or null once it is gone (404).</summary>
+    public async Task<JsonObject?> GetInstanceAsync(string id, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Get, $"/instances/{id}", null, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+            return null;
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode)
+            throw new InvalidOperationException($"GET /instances/{id} answered {(int)response.StatusCode}: {text}");
+        return JsonNode.Parse(text)?["instance"]?.AsObject() ?? throw new InvalidDataException($"No instance in {text}");
+    }
+
+    public async Task DeleteInstanceAsync(string id, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Delete, $"/instances/{id}", null, cancellationToken);
+        if (!response.IsSuccessStatusCode && response.StatusCode != HttpStatusCode.NotFound)
+            throw new InvalidOperationException($"DELETE /instances/{id} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken)}");
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, endpoint + path) { Content = body is null ? null : Json(body) };
+        request.Headers.Add("X-Auth-Token", token);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        return await http.SendAsync(request, cancellationToken);
+    }
+
+    private static StringContent Json(JsonNode body) => new(body.ToJsonString(), Encoding.UTF8, "application/json");
+}
