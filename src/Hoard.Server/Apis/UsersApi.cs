@@ -122,8 +122,7 @@ internal static class UsersApi
         var target = rules.UserRef(user, http.Request.Query["host"]);
         var body = await Body.ReadAsync(http.Request, ct);
         var databases = (Body.Array(body, "databases", "body") ?? throw TroveFault.Validation("'databases' is a required array."))
-            .Select((d, i) => rules.DatabaseName((d as JsonObject)?["name"]?.GetValue<string>()
-                                                 ?? throw TroveFault.Validation($"databases[{i}].name is a required property.")))
+            .Select((d, i) => rules.DatabaseRef(d, $"databases[{i}]"))
             .ToList();
         await guest.GrantAccessAsync(new AccessRequest(target.Name, target.Host, databases), ct);
         return Reply.Accepted();

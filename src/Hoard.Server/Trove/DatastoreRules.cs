@@ -120,6 +120,12 @@ internal sealed class DatastoreRules(DatastoreCapabilities capabilities)
         return new DatabaseSpec(name, charset, collate);
     }
 
+    /// <summary>A database named by a <c>{"name":…}</c> object, as in grants; anything else is a 400, never a 500.</summary>
+    public string DatabaseRef(JsonNode? item, string path) =>
+        DatabaseName(item is JsonObject o
+            ? Body.String(o, "name", path, required: true, maxLength: 1024)
+            : throw TroveFault.Validation($"{path} must be an object."));
+
     public List<DatabaseSpec> Databases(JsonArray array, string path)
     {
         var result = new List<DatabaseSpec>();
@@ -152,8 +158,7 @@ internal sealed class DatastoreRules(DatastoreCapabilities capabilities)
             var databases = new List<string>();
             foreach (var (db, j) in (Body.Array(o, "databases", p) ?? []).Select((x, j) => (x, j)))
             {
-                var dbName = DatabaseName((db as JsonObject)?["name"]?.GetValue<string>()
-                                          ?? throw TroveFault.Validation($"{p}.databases[{j}].name is a required property."));
+                var dbName = DatabaseRef(db, $"{p}.databases[{j}]");
                 if (knownDatabases is not null && !knownDatabases.Contains(dbName))
                 {
                     throw TroveFault.BadRequest($"Database '{dbName}' granted to user '{name}' is not in the list of databases to create.");

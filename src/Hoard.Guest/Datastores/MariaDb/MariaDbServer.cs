@@ -142,7 +142,12 @@ internal sealed class MariaDbServer(GuestConfig config, MariaDbOptions options, 
         var output = await stdout + await stderr;
         await File.WriteAllTextAsync(Path.Combine(config.Paths.Log, "install-db.log"), output, cancellationToken);
         if (process.ExitCode != 0)
-            throw new InvalidOperationException($"mariadb-install-db exited with code {process.ExitCode}: {LastLines(output, 10)}");
+        {
+            // install-db ends with pages of advice; the server's own [ERROR] lines say what went wrong.
+            var errors = string.Join(" | ", output.Split('\n').Where(l => l.Contains("ERROR", StringComparison.Ordinal)).Take(5));
+            throw new InvalidOperationException(
+                $"mariadb-install-db exited with code {process.ExitCode}: {(errors.Length > 0 ? errors : LastLines(output, 10))}");
+        }
     }
 
     /// <summary>Writes the one-time init file (mode 0600) that the next start runs before it accepts connections.</summary>
