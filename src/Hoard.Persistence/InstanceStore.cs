@@ -43,6 +43,16 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
         return [.. await connection.QueryAsync<InstanceRecord>(sql, new { projectId, marker, limit })];
     }
 
+    /// <summary>Instances that show a task in progress although no workflow is running for them.</summary>
+    public async Task<IReadOnlyList<InstanceRecord>> ListOrphanedTasksAsync(DateTimeOffset unchangedSince, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return [.. await connection.QueryAsync<InstanceRecord>(
+            $"SELECT {Columns} FROM instances WHERE deleted = 0 AND task IN ('Building', 'Deleting', 'Rebooting', 'Resizing') " +
+            "AND updated < @cutoff AND NOT EXISTS (SELECT 1 FROM workflows w WHERE w.instance_id = instances.id AND w.status = 'RUNNING')",
+            new { cutoff = Ts.Of(unchangedSince) })];
+    }
+
     public async Task<int> CountAsync(string projectId, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenAsync(cancellationToken);

@@ -170,6 +170,7 @@ public sealed partial class WorkflowEngine
         }
 
         LogWorkflowFailed(record.Type, record.InstanceId, fault.Step, fault.Message);
+        // Recorded before the save, so that what OnFailedAsync removes from the state (passwords) is saved too.
         await workflow.OnFailedAsync(context, fault, cancellationToken);
         record.Status = WorkflowStatus.Failed;
         record.Error = fault.Message;

@@ -64,6 +64,7 @@ internal static class HoardServerExtensions
         services.AddHostedService<BusListenerService>();
         services.AddHostedService<ConductorService>();
         services.AddHostedService<TaskManagerService>();
+        services.AddHostedService<OrphanedTaskReaper>();
         return builder;
     }
 

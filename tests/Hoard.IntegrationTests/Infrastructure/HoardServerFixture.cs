@@ -23,6 +23,7 @@ public sealed class HoardServerFixture : IAsyncLifetime
     private const string OtherUser = "it-other-user";
     private readonly ConcurrentQueue<string> _log = new();
     private readonly SemaphoreSlim _sharedLock = new(1, 1);
+    private int _port;
     private Process? _server;
     private SharedInstance? _shared;
 
@@ -95,8 +96,8 @@ public sealed class HoardServerFixture : IAsyncLifetime
     {
         var dll = ServerAssembly();
         Assert.True(File.Exists(dll), $"hoard-server is not built at {dll}; build the solution first.");
-        var port = FreePort();
-        BaseUrl = $"http://127.0.0.1:{port}";
+        _port = _port == 0 ? FreePort() : _port;
+        BaseUrl = $"http://127.0.0.1:{_port}";
         var start = new ProcessStartInfo(DotnetHost())
         {
             UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true,
@@ -165,6 +166,21 @@ public sealed class HoardServerFixture : IAsyncLifetime
         var salt = RandomNumberGenerator.GetBytes(16);
         var hash = Rfc2898DeriveBytes.Pbkdf2(password, salt, iterations, HashAlgorithmName.SHA256, 32);
         return $"pbkdf2-sha256${iterations}${Convert.ToBase64String(salt)}${Convert.ToBase64String(hash)}";
+    }
+
+    /// <summary>
+    /// Kills hoard-server with SIGKILL (guests live in their own sessions and keep running) and starts it again
+    /// on the same data dir and port, as after a crash.
+    /// </summary>
+    public async Task CrashAndRestartServerAsync()
+    {
+        var server = _server!;
+        server.Kill(entireProcessTree: false);
+        // HasExited, not WaitForExitAsync: the latter also waits for the end of the redirected output.
+        await Poll.UntilAsync(() => Task.FromResult(server.HasExited), "hoard-server did not die on SIGKILL", 15, intervalMs: 20);
+        server.Dispose();
+        Log("[fixture] hoard-server killed; starting it again");
+        await StartServerAsync();
     }
 
     public async Task DisposeAsync()
