@@ -15,6 +15,7 @@ public sealed partial class LocalComputeProvider(LocalOptions options, OsAccount
     : IComputeProvider
 {
     private readonly SemaphoreSlim _addressLock = new(1, 1);
+    private readonly Lazy<string> _installedGuest = new(() => InstallGuest(options));
 
     public string Name => "local";
 
@@ -132,7 +133,7 @@ public sealed partial class LocalComputeProvider(LocalOptions options, OsAccount
             RedirectStandardInput = true,
         };
         start.ArgumentList.Add(DotnetHost);
-        start.ArgumentList.Add(GuestAssembly);
+        start.ArgumentList.Add(_installedGuest.Value);
         start.ArgumentList.Add("--config");
         start.ArgumentList.Add(configPath);
         start.Environment["HOME"] = dir;
@@ -237,7 +238,27 @@ public sealed partial class LocalComputeProvider(LocalOptions options, OsAccount
         }
     }
 
-    private string GuestAssembly => options.GuestAssembly ?? Path.Combine(AppContext.BaseDirectory, "guest", "hoard-guest.dll");
+    /// <summary>
+    /// Copies the guest's files into the data dir once per server start. The server's own directory may not be
+    /// readable by the guests' OS user (a checkout under /root, say); the data dir always is.
+    /// </summary>
+    private static string InstallGuest(LocalOptions options)
+    {
+        var source = Path.GetDirectoryName(options.GuestAssembly ?? Path.Combine(AppContext.BaseDirectory, "guest", "hoard-guest.dll"))!;
+        var target = Path.Combine(options.DataDir, "guest");
+        Directory.CreateDirectory(target);
+        foreach (var file in Directory.EnumerateFiles(source))
+        {
+            // Copy, then rename: running guests keep the files they mapped (the old inodes) untouched.
+            var copy = Path.Combine(target, Path.GetFileName(file));
+            File.Copy(file, copy + ".new", overwrite: true);
+            File.SetUnixFileMode(copy + ".new", (UnixFileMode)0b110_100_100);
+            File.Move(copy + ".new", copy, overwrite: true);
+        }
+
+        File.SetUnixFileMode(target, (UnixFileMode)0b111_101_101);
+        return Path.Combine(target, "hoard-guest.dll");
+    }
 
     private static string DotnetHost
     {
