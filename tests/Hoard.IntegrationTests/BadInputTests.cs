@@ -38,6 +38,7 @@ public sealed class BadInputTests(HoardServerFixture server)
         Add("volume size \"abc\"", i => i["volume"] = new JsonObject { ["size"] = "abc" }, 400, "badRequest");
         Add("volume size 1.5", i => i["volume"] = new JsonObject { ["size"] = 1.5 }, 400, "badRequest");
         Add("volume over the maximum", i => i["volume"] = new JsonObject { ["size"] = 101 }, 413, "overLimit");
+        Add("volume far beyond any integer", i => i["volume"] = new JsonObject { ["size"] = 99999999999 }, 413, "overLimit");
         foreach (var (label, name) in new[]
                  {
                      ("quote", "sh'op"), ("double quote", "sh\"op"), ("backtick", "sh`op"), ("semicolon", "shop;drop"),

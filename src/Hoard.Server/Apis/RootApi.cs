@@ -18,29 +18,30 @@ internal static class RootApi
         group.MapDelete("", DisableAsync);
     }
 
-    private static async Task<GuestClient> ServingAsync(HttpContext http, string id, InstanceAccess access, IMessageBus bus, CancellationToken ct)
+    private static async Task<(GuestClient Guest, DatastoreRules Rules)> ServingAsync(HttpContext http, string id, InstanceAccess access,
+        IMessageBus bus, CancellationToken ct)
     {
         var instance = await access.GetAsync(http, id, ct);
-        if (!(await access.RulesAsync(instance, ct)).Capabilities.SupportsRoot)
+        var rules = await access.RulesAsync(instance, ct);
+        if (!rules.Capabilities.SupportsRoot)
         {
             throw TroveFault.NotImplemented("This datastore does not support root access.");
         }
 
         InstanceAccess.RequireServing(instance);
-        return new GuestClient(bus, instance.Id);
+        return (new GuestClient(bus, instance.Id), rules);
     }
 
     private static async Task<IResult> ShowAsync(HttpContext http, string id, InstanceAccess access, IMessageBus bus, CancellationToken ct)
     {
-        var guest = await ServingAsync(http, id, access, bus, ct);
+        var (guest, _) = await ServingAsync(http, id, access, bus, ct);
         return Reply.Json(new JsonObject { ["rootEnabled"] = await guest.IsRootEnabledAsync(ct) });
     }
 
     private static async Task<IResult> EnableAsync(HttpContext http, string id, InstanceAccess access, InstanceStore instances,
         IMessageBus bus, CancellationToken ct)
     {
-        var guest = await ServingAsync(http, id, access, bus, ct);
-        var rules = await access.RulesAsync(await access.GetAsync(http, id, ct), ct);
+        var (guest, rules) = await ServingAsync(http, id, access, bus, ct);
         string? password = null;
         if (http.Request.ContentLength is > 0 || http.Request.Headers.TransferEncoding.Count > 0)
         {
@@ -56,7 +57,7 @@ internal static class RootApi
     private static async Task<IResult> DisableAsync(HttpContext http, string id, InstanceAccess access, InstanceStore instances,
         IMessageBus bus, CancellationToken ct)
     {
-        var guest = await ServingAsync(http, id, access, bus, ct);
+        var (guest, _) = await ServingAsync(http, id, access, bus, ct);
         if (!await instances.HasRootHistoryAsync(id, ct))
         {
             throw TroveFault.NotFound($"The root user has never been enabled on instance {id}.");

@@ -94,18 +94,21 @@ internal static partial class Body
         return value.Length == 0 ? throw TroveFault.Validation($"{path}.{key} must not be empty.") : value;
     }
 
-    /// <summary>Trove's <c>volume_size</c>: an integer ≥ 1, or a string of digits.</summary>
+    /// <summary>Trove's <c>volume_size</c>: an integer ≥ 1, or a string of digits. Sizes beyond int range come back as
+    /// <see cref="int.MaxValue"/>, so that the caller's maximum answers them with 413 as Trove does.</summary>
     public static int PositiveInteger(JsonObject parent, string key, string path)
     {
         var node = parent[key] ?? throw TroveFault.Validation($"{path}.{key} is a required property.");
-        int? value = node.GetValueKind() switch
+        long? value = node.GetValueKind() switch
         {
-            JsonValueKind.Number when node.AsValue().TryGetValue<int>(out var n) => n,
-            JsonValueKind.String when int.TryParse(node.GetValue<string>(), System.Globalization.NumberStyles.None,
+            JsonValueKind.Number when node.AsValue().TryGetValue<long>(out var n) => n,
+            JsonValueKind.Number when node.AsValue().TryGetValue<double>(out var d) && d >= 1 && d == Math.Floor(d) => long.MaxValue,
+            JsonValueKind.String when long.TryParse(node.GetValue<string>(), System.Globalization.NumberStyles.None,
                 System.Globalization.CultureInfo.InvariantCulture, out var n) => n,
+            JsonValueKind.String when node.GetValue<string>() is { Length: > 0 } digits && digits.All(char.IsAsciiDigit) => long.MaxValue,
             _ => null,
         };
-        return value is >= 1 ? value.Value : throw TroveFault.Validation($"{path}.{key} must be a positive integer.");
+        return value is >= 1 ? (int)Math.Min(value.Value, int.MaxValue) : throw TroveFault.Validation($"{path}.{key} must be a positive integer.");
     }
 
     public static bool? Boolean(JsonObject parent, string key, string path) => parent[key] switch

@@ -232,7 +232,7 @@ internal sealed class MariaDbManager : IDatastoreManager
             }, cancellationToken);
             File.WriteAllText(_server.Paths.PreparedMarker, $"{TimeProvider.System.GetUtcNow():O}\n");
             LastPrepareTimings = new MariaDbPrepareTimings(installDb, start, secure, total.Elapsed - installDb - start - secure, total.Elapsed);
-            _log($"mariadb: prepared in {total.Elapsed.TotalSeconds:0.000} s (install-db {installDb.TotalSeconds:0.000} s, start {start.TotalSeconds:0.000} s, secure {secure.TotalSeconds:0.000} s).");
+            _log($"mariadb: prepared in {total.Elapsed.TotalSeconds:0.000} s (datadir {installDb.TotalSeconds:0.000} s, start {start.TotalSeconds:0.000} s, secure {secure.TotalSeconds:0.000} s).");
         }
         catch
         {

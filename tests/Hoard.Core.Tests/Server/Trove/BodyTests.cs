@@ -81,6 +81,13 @@ public class BodyTests
         Assert.Equal(expected, Body.PositiveInteger(Obj(json), "size", "volume"));
 
     [Theory]
+    [InlineData("""{"size":99999999999}""")]
+    [InlineData("""{"size":"99999999999999999999999"}""")]
+    [InlineData("""{"size":1e30}""")]
+    public void PositiveInteger_BeyondIntRange_IsTheLargestSize(string json) =>
+        Assert.Equal(int.MaxValue, Body.PositiveInteger(Obj(json), "size", "volume"));
+
+    [Theory]
     [InlineData("""{"size":0}""")]
     [InlineData("""{"size":-1}""")]
     [InlineData("""{"size":"abc"}""")]
