@@ -125,7 +125,7 @@ public sealed class EmbeddedBusClient : IMessageBus, IAsyncDisposable
     private async Task RunSessionAsync(NetworkStream stream, CancellationToken cancellationToken)
     {
         using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var writer = WriteLoopAsync(stream, session.Token);
+        var writer = FrameCodec.PumpAsync(_outgoing.Reader, stream, stream.Socket, session.Token);
         try
         {
             while (await FrameCodec.ReadAsync(stream, session.Token) is { } frame)
@@ -163,24 +163,6 @@ public sealed class EmbeddedBusClient : IMessageBus, IAsyncDisposable
         });
     }
 
-    private async Task WriteLoopAsync(NetworkStream stream, CancellationToken cancellationToken)
-    {
-        try
-        {
-            while (await _outgoing.Reader.WaitToReadAsync(cancellationToken))
-            {
-                while (_outgoing.Reader.TryPeek(out var message))
-                {
-                    await FrameCodec.WriteAsync(stream, message, cancellationToken);
-                    _outgoing.Reader.TryRead(out _);
-                }
-            }
-        }
-        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
-        {
-            stream.Socket.Dispose();
-        }
-    }
 
     public async ValueTask DisposeAsync()
     {

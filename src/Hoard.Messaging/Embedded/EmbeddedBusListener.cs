@@ -104,7 +104,7 @@ public sealed class EmbeddedBusListener : IAsyncDisposable
                     return;
                 }
 
-                writer = WriteLoopAsync(stream, cts.Token);
+                writer = FrameCodec.PumpAsync(_outgoing.Reader, stream, socket, cts.Token);
                 while (await FrameCodec.ReadAsync(stream, cts.Token) is { } frame)
                 {
                     Handle(frame);
@@ -195,23 +195,5 @@ public sealed class EmbeddedBusListener : IAsyncDisposable
 
         private static bool IsInbox(string topic) => topic.StartsWith("reply.", StringComparison.Ordinal);
 
-        private async Task WriteLoopAsync(NetworkStream stream, CancellationToken cancellationToken)
-        {
-            try
-            {
-                while (await _outgoing.Reader.WaitToReadAsync(cancellationToken))
-                {
-                    while (_outgoing.Reader.TryPeek(out var message))
-                    {
-                        await FrameCodec.WriteAsync(stream, message, cancellationToken);
-                        _outgoing.Reader.TryRead(out _);
-                    }
-                }
-            }
-            catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
-            {
-                socket.Dispose();
-            }
-        }
     }
 }

@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Net.Sockets;
+using System.Threading.Channels;
 using System.Text.Json;
 using Hoard.Contracts;
 using Hoard.Contracts.Bus;
@@ -18,6 +20,30 @@ internal static class FrameCodec
         body.CopyTo(frame, 4);
         await stream.WriteAsync(frame, cancellationToken);
         await stream.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Writes queued envelopes in order until the queue completes. A message leaves the queue only once written,
+    /// so whatever a broken connection did not carry is still there for the next one. When the connection breaks
+    /// or <paramref name="cancellationToken"/> fires, <paramref name="socket"/> is closed so the reader stops too.
+    /// </summary>
+    public static async Task PumpAsync(ChannelReader<BusEnvelope> queue, Stream stream, Socket socket, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (await queue.WaitToReadAsync(cancellationToken))
+            {
+                while (queue.TryPeek(out var message))
+                {
+                    await WriteAsync(stream, message, cancellationToken);
+                    queue.TryRead(out _);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
+        {
+            socket.Dispose();
+        }
     }
 
     /// <returns>The next envelope, or null when the peer closed the connection.</returns>
