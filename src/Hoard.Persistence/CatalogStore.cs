@@ -7,6 +7,9 @@ namespace Hoard.Persistence;
 /// <summary>Flavors and datastore versions: seeded from configuration, read by the API.</summary>
 public sealed class CatalogStore(StateDb db)
 {
+    // Versions change only when definitions are loaded; every API call reads them, capabilities and all.
+    private volatile IReadOnlyList<DatastoreVersion>? _versions;
+
     public async Task UpsertFlavorAsync(Flavor flavor, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
@@ -51,6 +54,7 @@ public sealed class CatalogStore(StateDb db)
         }
 
         await tx.CommitAsync(cancellationToken);
+        _versions = null;
     }
 
     public async Task<IReadOnlyList<Datastore>> ListDatastoresAsync(CancellationToken cancellationToken)
@@ -61,7 +65,10 @@ public sealed class CatalogStore(StateDb db)
         return [.. rows.Select(r => new Datastore(r.Id, r.Name, r.DefaultVersionId))];
     }
 
-    public async Task<IReadOnlyList<DatastoreVersion>> ListVersionsAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<DatastoreVersion>> ListVersionsAsync(CancellationToken cancellationToken) =>
+        _versions ??= await LoadVersionsAsync(cancellationToken);
+
+    private async Task<IReadOnlyList<DatastoreVersion>> LoadVersionsAsync(CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
         var rows = await connection.QueryAsync<(string Id, string DatastoreId, string DatastoreName, string Name, string Version,
