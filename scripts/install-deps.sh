@@ -2,7 +2,8 @@
 # Installs the Debian packages and the OS user Hoard needs. Safe to run again: installs only what is missing.
 set -euo pipefail
 
-packages=(mariadb-server mariadb-client libmariadb3 python3-troveclient python3-openstackclient curl)
+packages=(mariadb-server mariadb-client libmariadb3 postgresql-15 postgresql-client-15 redis-server libhiredis0.14
+          python3-troveclient python3-openstackclient curl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
