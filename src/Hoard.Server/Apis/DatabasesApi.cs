@@ -21,6 +21,7 @@ internal static class DatabasesApi
     private static async Task<IResult> CreateAsync(HttpContext http, string id, InstanceAccess access, IMessageBus bus,
         CancellationToken cancellationToken)
     {
+        Policy.RequireWriter(http);
         var instance = await access.GetAsync(http, id, cancellationToken);
         var rules = await access.RulesAsync(instance, cancellationToken);
         rules.RequireDatabases();
@@ -54,6 +55,7 @@ internal static class DatabasesApi
     private static async Task<IResult> DeleteAsync(HttpContext http, string id, string name, InstanceAccess access, IMessageBus bus,
         CancellationToken cancellationToken)
     {
+        Policy.RequireWriter(http);
         var instance = await access.GetAsync(http, id, cancellationToken);
         var rules = await access.RulesAsync(instance, cancellationToken);
         rules.RequireDatabases();

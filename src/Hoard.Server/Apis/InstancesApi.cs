@@ -78,7 +78,7 @@ internal static class InstancesApi
         IVolumeProvider volumes, WorkflowEngine engine, IOptions<HoardOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         var token = http.Token();
-        RequireWriter(token);
+        Policy.RequireWriter(http);
         var spec = Body.Wrapper(await Body.ReadAsync(http.Request, cancellationToken), "instance");
         const string path = "instance";
         var name = Body.NonEmptyName(spec, "name", path);
@@ -198,7 +198,7 @@ internal static class InstancesApi
     private static async Task<IResult> UpdateAsync(HttpContext http, string id, InstanceAccess access, InstanceStore instances,
         CancellationToken cancellationToken)
     {
-        RequireWriter(http.Token());
+        Policy.RequireWriter(http);
         var instance = await access.GetAsync(http, id, cancellationToken);
         var spec = Body.Wrapper(await Body.ReadAsync(http.Request, cancellationToken), "instance");
         Body.OnlyKeys(spec, "instance", "name", "replica_of", "slave_of", "configuration", "datastore_version", "access");
@@ -224,7 +224,7 @@ internal static class InstancesApi
     private static async Task<IResult> DeleteAsync(HttpContext http, string id, InstanceAccess access, InstanceStore instances,
         WorkflowEngine engine, TimeProvider time, CancellationToken cancellationToken)
     {
-        RequireWriter(http.Token());
+        Policy.RequireWriter(http);
         var instance = await access.GetAsync(http, id, cancellationToken);
         if (instance.Task == InstanceTask.Deleting)
         {
@@ -250,7 +250,7 @@ internal static class InstancesApi
         WorkflowEngine engine, TimeProvider time, CancellationToken cancellationToken)
     {
         var token = http.Token();
-        RequireWriter(token);
+        Policy.RequireWriter(http);
         var instance = await access.GetAsync(http, id, cancellationToken);
         var body = await Body.ReadAsync(http.Request, cancellationToken);
         if (body.Count != 1)
@@ -286,11 +286,4 @@ internal static class InstancesApi
         }
     }
 
-    private static void RequireWriter(TokenInfo token)
-    {
-        if (!token.Roles.Contains(RoleNames.Admin) && !token.Roles.Contains(RoleNames.Member))
-        {
-            throw TroveFault.Forbidden("Policy doesn't allow this action to be performed: a member or admin role is required.");
-        }
-    }
 }

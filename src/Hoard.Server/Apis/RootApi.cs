@@ -41,6 +41,7 @@ internal static class RootApi
     private static async Task<IResult> EnableAsync(HttpContext http, string id, InstanceAccess access, InstanceStore instances,
         IMessageBus bus, CancellationToken ct)
     {
+        Policy.RequireWriter(http);
         var (guest, rules) = await ServingAsync(http, id, access, bus, ct);
         string? password = null;
         if (http.Request.ContentLength is > 0 || http.Request.Headers.TransferEncoding.Count > 0)
@@ -57,6 +58,7 @@ internal static class RootApi
     private static async Task<IResult> DisableAsync(HttpContext http, string id, InstanceAccess access, InstanceStore instances,
         IMessageBus bus, CancellationToken ct)
     {
+        Policy.RequireWriter(http);
         var (guest, _) = await ServingAsync(http, id, access, bus, ct);
         if (!await instances.HasRootHistoryAsync(id, ct))
         {

@@ -42,6 +42,7 @@ internal static class UsersApi
 
     private static async Task<IResult> CreateAsync(HttpContext http, string id, InstanceAccess access, IMessageBus bus, CancellationToken ct)
     {
+        Policy.RequireWriter(http);
         var (guest, rules) = await ServingAsync(http, id, access, bus, ct);
         var body = await Body.ReadAsync(http.Request, ct);
         var users = rules.Users(Body.Array(body, "users", "body") ?? throw TroveFault.Validation("'users' is a required array."), "users", null);
@@ -67,6 +68,7 @@ internal static class UsersApi
 
     private static async Task<IResult> ChangePasswordsAsync(HttpContext http, string id, InstanceAccess access, IMessageBus bus, CancellationToken ct)
     {
+        Policy.RequireWriter(http);
         var (guest, rules) = await ServingAsync(http, id, access, bus, ct);
         var body = await Body.ReadAsync(http.Request, ct);
         var users = rules.Users(Body.Array(body, "users", "body") ?? throw TroveFault.Validation("'users' is a required array."), "users", null);
@@ -83,6 +85,7 @@ internal static class UsersApi
 
     private static async Task<IResult> UpdateAsync(HttpContext http, string id, string user, InstanceAccess access, IMessageBus bus, CancellationToken ct)
     {
+        Policy.RequireWriter(http);
         var (guest, rules) = await ServingAsync(http, id, access, bus, ct);
         var target = rules.UserRef(user, http.Request.Query["host"]);
         var spec = Body.Wrapper(await Body.ReadAsync(http.Request, ct), "user");
@@ -101,6 +104,7 @@ internal static class UsersApi
 
     private static async Task<IResult> DeleteAsync(HttpContext http, string id, string user, InstanceAccess access, IMessageBus bus, CancellationToken ct)
     {
+        Policy.RequireWriter(http);
         var (guest, rules) = await ServingAsync(http, id, access, bus, ct);
         await guest.DeleteUserAsync(rules.UserRef(user, http.Request.Query["host"]), ct);
         return Reply.Accepted();
@@ -118,6 +122,7 @@ internal static class UsersApi
 
     private static async Task<IResult> GrantAsync(HttpContext http, string id, string user, InstanceAccess access, IMessageBus bus, CancellationToken ct)
     {
+        Policy.RequireWriter(http);
         var (guest, rules) = await ServingAsync(http, id, access, bus, ct);
         var target = rules.UserRef(user, http.Request.Query["host"]);
         var body = await Body.ReadAsync(http.Request, ct);
@@ -131,6 +136,7 @@ internal static class UsersApi
     private static async Task<IResult> RevokeAsync(HttpContext http, string id, string user, string database, InstanceAccess access,
         IMessageBus bus, CancellationToken ct)
     {
+        Policy.RequireWriter(http);
         var (guest, rules) = await ServingAsync(http, id, access, bus, ct);
         await guest.RevokeAccessAsync(rules.UserRef(user, http.Request.Query["host"]), rules.DatabaseName(Uri.UnescapeDataString(database)), ct);
         return Reply.Accepted();

@@ -45,6 +45,9 @@ public sealed class HoardServerFixture : IAsyncLifetime
     /// <summary>A member of another project, seeded for isolation tests.</summary>
     public TroveSession Other { get; private set; } = null!;
 
+    /// <summary>A user with only the reader role in the admin's project (demo).</summary>
+    public TroveSession Reader { get; private set; } = null!;
+
     public string OtherPassword { get; } = "Other-" + Guid.NewGuid().ToString("N")[..12];
 
     public string AdminPassword => OpenRc["OS_PASSWORD"];
@@ -62,6 +65,8 @@ public sealed class HoardServerFixture : IAsyncLifetime
             AdminProjectId = (await Client.LoginAsync("admin", AdminPassword, "admin")).ProjectId;
             await SeedOtherProjectAsync();
             Other = await Client.LoginAsync(OtherUser, OtherPassword, OtherProject);
+            await SeedReaderAsync();
+            Reader = await Client.LoginAsync(ReaderUser, OtherPassword, "demo");
         }
         catch
         {
@@ -157,6 +162,18 @@ public sealed class HoardServerFixture : IAsyncLifetime
         await identity.CreateProjectAsync(project, default);
         await identity.CreateUserAsync(user, default);
         await identity.AssignRoleAsync(user.Id, project.Id, RoleNames.Member, default);
+    }
+
+    private const string ReaderUser = "it-reader";
+
+    private async Task SeedReaderAsync()
+    {
+        var identity = new IdentityStore(new StateDb(Path.Combine(DataDir, "state.db")), TimeProvider.System);
+        var demo = await identity.FindProjectAsync("default", null, "demo", default)
+                   ?? throw new InvalidOperationException("The demo project is missing.");
+        var user = new UserAccount(Guid.NewGuid().ToString("N"), ReaderUser, "default", HashPassword(OtherPassword), true);
+        await identity.CreateUserAsync(user, default);
+        await identity.AssignRoleAsync(user.Id, demo.Id, RoleNames.Reader, default);
     }
 
     /// <summary>The server's stored format: <c>pbkdf2-sha256$iterations$salt$hash</c>.</summary>
