@@ -59,7 +59,8 @@ internal static class Views
             view["volume"]!["used_percent"] = i.VolumeSize > 0 ? Math.Round(100 * usedGb / i.VolumeSize, 2) : 0;
         }
 
-        if (fault is not null && (i.Task.IsError() || i.ServerStatus == ServerStatus.Error || fault.Created >= i.Updated.AddSeconds(-1)))
+        // As in Trove: the latest fault stays visible until a newer one replaces it.
+        if (fault is not null)
         {
             view["fault"] = new JsonObject
             {
