@@ -39,6 +39,8 @@ internal static partial class MariaDbConfigTemplate
             new("pid_file", paths.PidFile),
             new("log_error", paths.ErrorLog),
             new("secure_file_priv", paths.SecureFiles),
+            // Private temporary files: servers sharing /tmp collide on their temporary tables (seen with install-db).
+            new("tmpdir", paths.TempFiles),
             new("port", config.Port.ToString()),
             new("bind_address", config.Address),
             new("server_id", ServerId(config.InstanceId).ToString()),

@@ -4,6 +4,7 @@ namespace Hoard.Guest.Datastores.MariaDb;
 internal sealed record MariaDbPaths(
     string DataDirectory,
     string SecureFiles,
+    string TempFiles,
     string Socket,
     string PidFile,
     string InitFile,
@@ -16,6 +17,7 @@ internal sealed record MariaDbPaths(
     public static MariaDbPaths For(InstancePaths paths) => new(
         DataDirectory: Path.Combine(paths.Data, "mysql"),
         SecureFiles: Path.Combine(paths.Data, "files"),
+        TempFiles: Path.Combine(paths.Data, "tmp"),
         Socket: Path.Combine(paths.Run, "mysqld.sock"),
         PidFile: Path.Combine(paths.Run, "mysqld.pid"),
         InitFile: Path.Combine(paths.Run, "init.sql"),

@@ -31,7 +31,7 @@ internal sealed class MariaDbServer(GuestConfig config, MariaDbOptions options, 
     /// <summary>Writes the configuration and creates an empty data directory (from the template cache when there is one).</summary>
     public async Task InstallAsync(string myCnf, CancellationToken cancellationToken)
     {
-        foreach (var directory in new[] { config.Paths.Data, config.Paths.Run, config.Paths.Log, config.Paths.Etc, Paths.SecureFiles })
+        foreach (var directory in new[] { config.Paths.Data, config.Paths.Run, config.Paths.Log, config.Paths.Etc, Paths.SecureFiles, Paths.TempFiles })
             Directory.CreateDirectory(directory);
         await StopOrphanAsync(graceful: false, cancellationToken);
         if (Directory.Exists(Paths.DataDirectory))
@@ -43,7 +43,7 @@ internal sealed class MariaDbServer(GuestConfig config, MariaDbOptions options, 
 
         Directory.CreateDirectory(Paths.DataDirectory);
         File.WriteAllText(Paths.ConfigFile, myCnf);
-        GiveToServiceUser(config.Paths.Run, config.Paths.Log, Paths.SecureFiles, Paths.DataDirectory);
+        GiveToServiceUser(config.Paths.Run, config.Paths.Log, Paths.SecureFiles, Paths.TempFiles, Paths.DataDirectory);
 
         if (config.TemplateCache is { } cache)
         {
@@ -72,11 +72,14 @@ internal sealed class MariaDbServer(GuestConfig config, MariaDbOptions options, 
 
         var work = Path.Combine(cache, $"building-{Guid.NewGuid():N}");
         var data = Path.Combine(work, "data");
+        var tmp = Path.Combine(work, "tmp");
         Directory.CreateDirectory(data);
+        Directory.CreateDirectory(tmp);
         var myCnf = Path.Combine(work, "my.cnf");
         await File.WriteAllTextAsync(myCnf,
-            $"[mysqld]\ndatadir={data}\ninnodb_log_file_size=8M\ninnodb_buffer_pool_size=16M\nskip-networking\n", cancellationToken);
-        GiveToServiceUser(work, data);
+            $"[mysqld]\ndatadir={data}\ntmpdir={tmp}\ninnodb_log_file_size=8M\ninnodb_buffer_pool_size=16M\nskip-networking\n",
+            cancellationToken);
+        GiveToServiceUser(work, data, tmp);
         try
         {
             await RunInstallDbAsync(myCnf, cancellationToken);

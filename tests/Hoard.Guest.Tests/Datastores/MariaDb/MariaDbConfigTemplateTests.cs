@@ -60,6 +60,7 @@ public sealed class MariaDbConfigTemplateTests
         Assert.Equal("/srv/i1/run/mysqld.sock", settings["socket"]);
         Assert.Equal("/srv/i1/run/mysqld.pid", settings["pid_file"]);
         Assert.Equal("/srv/i1/log/error.log", settings["log_error"]);
+        Assert.Equal("/srv/i1/data/tmp", settings["tmpdir"]);
         Assert.Equal("10.1.2.3", settings["bind_address"]);
         Assert.Equal("13306", settings["port"]);
         Assert.Equal("0", settings["local_infile"]);
