@@ -18,23 +18,24 @@ public sealed record DatastoreVersion(
     bool Active,
     DatastoreCapabilities Capabilities);
 
+/// <remarks>Settable, not init-only: source-generated JSON would reset missing init-only properties to null.</remarks>
 public sealed record DatastoreCapabilities
 {
-    public int Port { get; init; }
-    public string DatabaseNamePattern { get; init; } = "^[A-Za-z0-9_]+$";
-    public int DatabaseNameMaxLength { get; init; } = 64;
-    public string UserNamePattern { get; init; } = "^[A-Za-z0-9_]+$";
-    public int UserNameMaxLength { get; init; } = 32;
-    public string PasswordForbiddenPattern { get; init; } = "['\"`;\\\\]";
-    public string HostPattern { get; init; } = "^[%]?[\\w(-).:]*[%]?$";
-    public IReadOnlyList<string> ReservedDatabases { get; init; } = [];
-    public IReadOnlyList<string> ReservedUsers { get; init; } = [];
-    public IReadOnlyDictionary<string, IReadOnlyList<string>> CharacterSets { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
-    public bool SupportsDatabases { get; init; } = true;
-    public bool SupportsUsers { get; init; } = true;
-    public bool SupportsUserHost { get; init; } = true;
-    public bool SupportsRoot { get; init; } = true;
-    public int MinimumRamMb { get; init; } = 256;
+    public int Port { get; set; }
+    public string DatabaseNamePattern { get; set; } = "^[A-Za-z0-9_]+$";
+    public int DatabaseNameMaxLength { get; set; } = 64;
+    public string UserNamePattern { get; set; } = "^[A-Za-z0-9_]+$";
+    public int UserNameMaxLength { get; set; } = 32;
+    public string PasswordForbiddenPattern { get; set; } = "['\"`;\\\\]";
+    public string HostPattern { get; set; } = "^[%]?[\\w(-).:]*[%]?$";
+    public IReadOnlyList<string> ReservedDatabases { get; set; } = [];
+    public IReadOnlyList<string> ReservedUsers { get; set; } = [];
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> CharacterSets { get; set; } = new Dictionary<string, IReadOnlyList<string>>();
+    public bool SupportsDatabases { get; set; } = true;
+    public bool SupportsUsers { get; set; } = true;
+    public bool SupportsUserHost { get; set; } = true;
+    public bool SupportsRoot { get; set; } = true;
+    public int MinimumRamMb { get; set; } = 256;
 }
 
 public sealed record DatastoreDefinition(string Id, string Name, IReadOnlyList<DatastoreVersionDefinition> Versions);
