@@ -1,0 +1,301 @@
+using System.Diagnostics;
+using Hoard.Contracts.Bus;
+using Hoard.Contracts.Guest;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Hoard.Guest.Datastores.PostgreSql;
+
+/// <summary>How long each step of the last prepare took.</summary>
+internal sealed record PostgreSqlPrepareTimings(TimeSpan DataDirectory, TimeSpan Start, TimeSpan Secure, TimeSpan CreateObjects, TimeSpan Total);
+
+/// <summary>
+/// PostgreSQL behind Trove's guest verbs. The postmaster runs as a supervised child of the guest; the guest talks
+/// to it with Npgsql over its unix socket as <c>os_admin</c>, one short unpooled connection per operation.
+/// </summary>
+internal sealed class PostgreSqlManager : IDatastoreManager
+{
+    private readonly GuestConfig _config;
+    private readonly PostgreSqlOptions _options;
+    private readonly Action<string> _log;
+    private readonly PostgreSqlServer _server;
+    private readonly SemaphoreSlim _lifecycle = new(1, 1);
+    private readonly SemaphoreSlim _changes = new(1, 1);
+    private volatile bool _preparing;
+    private volatile bool _restarting;
+
+    /// <param name="logger">Receives lifecycle lines (starts, crashes, timings); never a password or an RPC argument.</param>
+    public PostgreSqlManager(GuestConfig config, ILogger? logger = null, PostgreSqlOptions? options = null)
+    {
+        _config = config;
+        _options = options ?? new PostgreSqlOptions();
+        _log = logger is null ? _ => { } : message => logger.LogInformation("{Message}", message);
+        _server = new PostgreSqlServer(config, _options, _log);
+    }
+
+    public bool IsPrepared => File.Exists(_server.Paths.PreparedMarker);
+
+    public PostgreSqlPrepareTimings? LastPrepareTimings { get; private set; }
+
+    internal PostgreSqlServer Server => _server;
+
+    public async Task PrepareAsync(PrepareRequest request, CancellationToken cancellationToken)
+    {
+        await _lifecycle.WaitAsync(cancellationToken);
+        try
+        {
+            if (IsPrepared)
+            {
+                _log("postgresql: already prepared; making sure it runs.");
+                await StartServerAsync(cancellationToken);
+                return;
+            }
+
+            _preparing = true;
+            await PrepareServerAsync(request, cancellationToken);
+        }
+        finally
+        {
+            _preparing = false;
+            _lifecycle.Release();
+        }
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _lifecycle.WaitAsync(cancellationToken);
+        try
+        {
+            if (!IsPrepared)
+                throw new HandlerException(GuestErrorCodes.NotReady, "PostgreSQL has not been prepared yet.");
+            await StartServerAsync(cancellationToken);
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _lifecycle.WaitAsync(cancellationToken);
+        try
+        {
+            await _server.StopAsync();
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    public async Task RestartAsync(CancellationToken cancellationToken)
+    {
+        await _lifecycle.WaitAsync(cancellationToken);
+        try
+        {
+            if (!IsPrepared)
+                throw new HandlerException(GuestErrorCodes.NotReady, "PostgreSQL has not been prepared yet.");
+            _restarting = true;
+            await _server.StopAsync();
+            await StartServerAsync(cancellationToken);
+        }
+        finally
+        {
+            _restarting = false;
+            _lifecycle.Release();
+        }
+    }
+
+    public async Task<ServiceStatus> ProbeAsync(CancellationToken cancellationToken)
+    {
+        if (_preparing)
+            return ServiceStatus.Building;
+        if (_restarting)
+            return ServiceStatus.Restarting;
+        var supervisor = _server.Supervisor;
+        if (supervisor is not { IsSupervising: true })
+            return IsPrepared ? ServiceStatus.Shutdown : ServiceStatus.New;
+        if (!supervisor.IsRunning)
+            return ServiceStatus.Crashed;
+        try
+        {
+            await using var connection = await _server.OpenAdminAsync("postgres", _options.ProbeTimeout, cancellationToken);
+            await using var command = new NpgsqlCommand("SELECT 1", connection);
+            await command.ExecuteScalarAsync(cancellationToken);
+            return ServiceStatus.Healthy;
+        }
+        catch (Exception e) when (e is NpgsqlException or HandlerException or TimeoutException)
+        {
+            return supervisor.Uptime < _options.StartupGrace ? ServiceStatus.Running : ServiceStatus.Blocked;
+        }
+    }
+
+    public Task CreateDatabasesAsync(IReadOnlyList<DatabaseSpec> databases, CancellationToken cancellationToken) =>
+        ChangeAsync(admin => PostgreSqlDatabases.CreateAsync(admin, databases), cancellationToken);
+
+    public async Task<IReadOnlyList<DatabaseSpec>> ListDatabasesAsync(CancellationToken cancellationToken) =>
+        await ReadAsync(PostgreSqlDatabases.ListAsync, cancellationToken);
+
+    public Task DeleteDatabaseAsync(string name, CancellationToken cancellationToken) =>
+        ChangeAsync(admin => PostgreSqlDatabases.DeleteAsync(admin, name), cancellationToken);
+
+    public Task CreateUsersAsync(IReadOnlyList<UserSpec> users, CancellationToken cancellationToken) =>
+        ChangeAsync(admin => PostgreSqlUsers.CreateAsync(admin, users), cancellationToken);
+
+    public async Task<IReadOnlyList<UserInfo>> ListUsersAsync(CancellationToken cancellationToken) =>
+        await ReadAsync(PostgreSqlUsers.ListAsync, cancellationToken);
+
+    public Task<UserInfo> GetUserAsync(UserRef user, CancellationToken cancellationToken) =>
+        ReadAsync(admin => PostgreSqlUsers.GetAsync(admin, user), cancellationToken);
+
+    public Task UpdateUserAttributesAsync(UserAttributes attributes, CancellationToken cancellationToken) =>
+        ChangeAsync(admin => PostgreSqlUsers.UpdateAttributesAsync(admin, attributes), cancellationToken);
+
+    public Task ChangePasswordsAsync(IReadOnlyList<UserSpec> users, CancellationToken cancellationToken) =>
+        ChangeAsync(admin => PostgreSqlUsers.ChangePasswordsAsync(admin, users), cancellationToken);
+
+    public Task DeleteUserAsync(UserRef user, CancellationToken cancellationToken) =>
+        ChangeAsync(admin => PostgreSqlUsers.DeleteAsync(admin, user), cancellationToken);
+
+    public Task GrantAccessAsync(AccessRequest request, CancellationToken cancellationToken) =>
+        ChangeAsync(admin => PostgreSqlUsers.GrantAccessAsync(admin, request), cancellationToken);
+
+    public Task RevokeAccessAsync(UserRef user, string database, CancellationToken cancellationToken) =>
+        ChangeAsync(admin => PostgreSqlUsers.RevokeAccessAsync(admin, user, database), cancellationToken);
+
+    public async Task<IReadOnlyList<string>> ListAccessAsync(UserRef user, CancellationToken cancellationToken) =>
+        await ReadAsync(admin => PostgreSqlUsers.ListAccessAsync(admin, user), cancellationToken);
+
+    public Task<RootCredentials> EnableRootAsync(string? password, CancellationToken cancellationToken) =>
+        ChangeAsync(admin => PostgreSqlRoot.EnableAsync(admin, password), cancellationToken);
+
+    public Task DisableRootAsync(CancellationToken cancellationToken) =>
+        ChangeAsync(PostgreSqlRoot.DisableAsync, cancellationToken);
+
+    public Task<bool> IsRootEnabledAsync(CancellationToken cancellationToken) =>
+        ReadAsync(PostgreSqlRoot.IsEnabledAsync, cancellationToken);
+
+    /// <summary>Stops the server cleanly (the guest is going away; a new guest will start it again).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _lifecycle.WaitAsync();
+        try
+        {
+            await _server.DisposeAsync();
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    private async Task PrepareServerAsync(PrepareRequest request, CancellationToken cancellationToken)
+    {
+        // Everything a caller could get wrong is checked before anything is installed.
+        var postgresqlConf = PostgreSqlConfigTemplate.Render(_config, request.MemoryMb, request.ConfigOverrides);
+        PostgreSqlDatabases.Validate(request.Databases);
+        PostgreSqlUsers.Validate(request.Users);
+        var missing = request.Users.SelectMany(u => u.Databases ?? []).FirstOrDefault(name => request.Databases.All(d => d.Name != name));
+        if (missing is not null)
+            throw PostgreSqlDatabases.NotFound(missing);
+
+        var total = Stopwatch.StartNew();
+        await _server.StopAsync();
+        await _server.InstallAsync(postgresqlConf, cancellationToken);
+        var dataDirectory = total.Elapsed;
+
+        var credentials = PostgreSqlAdminCredentials.Generate();
+        credentials.Save(_server.Paths.AdminCredentials);
+        _server.Credentials = credentials;
+        try
+        {
+            await _server.StartAsync(cancellationToken);
+            await _server.WaitUntilAnsweringAsync(asPostgres: true, cancellationToken);
+            var start = total.Elapsed - dataDirectory;
+
+            await SecureAsync(credentials, cancellationToken);
+            var secure = total.Elapsed - dataDirectory - start;
+
+            await ChangeAsync(async admin =>
+            {
+                await PostgreSqlDatabases.CreateAsync(admin, request.Databases);
+                await PostgreSqlUsers.CreateAsync(admin, request.Users);
+            }, cancellationToken);
+            await File.WriteAllTextAsync(_server.Paths.PreparedMarker, $"{TimeProvider.System.GetUtcNow():O}\n", cancellationToken);
+            LastPrepareTimings = new PostgreSqlPrepareTimings(dataDirectory, start, secure, total.Elapsed - dataDirectory - start - secure, total.Elapsed);
+            _log($"postgresql: prepared in {total.Elapsed.TotalSeconds:0.000} s (datadir {dataDirectory.TotalSeconds:0.000} s, start {start.TotalSeconds:0.000} s, secure {secure.TotalSeconds:0.000} s).");
+        }
+        catch
+        {
+            await _server.StopAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Creates the guest's superuser (as <c>postgres</c>, by peer identity), gives <c>postgres</c> a password nobody
+    /// is told, keeps users out of the maintenance databases, and checks that the authentication rules in force
+    /// are the generated ones: no <c>trust</c>, no line the server could not parse.
+    /// </summary>
+    private async Task SecureAsync(PostgreSqlAdminCredentials credentials, CancellationToken cancellationToken)
+    {
+        await _server.BootstrapAsync(
+            $"CREATE ROLE {credentials.User} WITH LOGIN SUPERUSER CREATEDB CREATEROLE REPLICATION PASSWORD {PostgreSqlNames.QuoteLiteral(credentials.Password)}",
+            cancellationToken);
+        await ChangeAsync(async admin =>
+        {
+            await admin.ExecuteAsync($"ALTER ROLE postgres PASSWORD {PostgreSqlNames.QuoteLiteral(Secrets.GeneratePassword())}");
+            await admin.ExecuteAsync("REVOKE ALL ON DATABASE postgres FROM PUBLIC");
+            await admin.ExecuteAsync("REVOKE ALL ON DATABASE template1 FROM PUBLIC");
+            var unsafeRules = await admin.QueryAsync("SELECT line_number FROM pg_hba_file_rules WHERE auth_method = 'trust' OR error IS NOT NULL");
+            if (unsafeRules.Count > 0)
+                throw new HandlerException(GuestErrorCodes.Internal,
+                    $"PostgreSQL was not locked down: pg_hba.conf lines {string.Join(", ", unsafeRules.Select(r => r[0]))} trust or do not parse.");
+        }, cancellationToken);
+    }
+
+    private async Task StartServerAsync(CancellationToken cancellationToken)
+    {
+        await _server.StartAsync(cancellationToken);
+        await _server.WaitUntilAnsweringAsync(asPostgres: false, cancellationToken);
+    }
+
+    private Task ChangeAsync(Func<PostgreSqlAdmin, Task> change, CancellationToken cancellationToken) =>
+        ChangeAsync(async admin =>
+        {
+            await change(admin);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>Changes run one at a time, so the checks a batch makes first still hold when it runs.</summary>
+    private async Task<T> ChangeAsync<T>(Func<PostgreSqlAdmin, Task<T>> change, CancellationToken cancellationToken)
+    {
+        await _changes.WaitAsync(cancellationToken);
+        try
+        {
+            return await ReadAsync(change, cancellationToken);
+        }
+        finally
+        {
+            _changes.Release();
+        }
+    }
+
+    private async Task<T> ReadAsync<T>(Func<PostgreSqlAdmin, Task<T>> read, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var admin = await PostgreSqlAdmin.OpenAsync(_server, _options.QueryTimeout, cancellationToken);
+            return await read(admin);
+        }
+        catch (NpgsqlException e) when (e is not PostgresException || IsConnectionFailure((PostgresException)e))
+        {
+            throw new HandlerException(GuestErrorCodes.NotReady, $"PostgreSQL is not answering: {e.Message}");
+        }
+    }
+
+    /// <summary>The server is starting, stopping or has gone (class 57 and 08), rather than refusing a statement.</summary>
+    private static bool IsConnectionFailure(PostgresException e) =>
+        e.SqlState.StartsWith("57", StringComparison.Ordinal) || e.SqlState.StartsWith("08", StringComparison.Ordinal);
+}

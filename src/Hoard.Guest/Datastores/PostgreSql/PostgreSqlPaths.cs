@@ -1,0 +1,34 @@
+namespace Hoard.Guest.Datastores.PostgreSql;
+
+/// <summary>
+/// The files of one PostgreSQL instance. The configuration lives in the data directory, where
+/// <c>postgres -D</c> looks for it; the socket in the run directory (<c>unix_socket_directories</c>).
+/// </summary>
+internal sealed record PostgreSqlPaths(
+    string DataDirectory,
+    string SocketDirectory,
+    string PidFile,
+    string ConfigFile,
+    string HbaFile,
+    string IdentFile,
+    string ServerLog,
+    string InitDbLog,
+    string AdminCredentials,
+    string PreparedMarker)
+{
+    public static PostgreSqlPaths For(InstancePaths paths)
+    {
+        var data = Path.Combine(paths.Data, "pgdata");
+        return new PostgreSqlPaths(
+            DataDirectory: data,
+            SocketDirectory: paths.Run,
+            PidFile: Path.Combine(data, "postmaster.pid"),
+            ConfigFile: Path.Combine(data, "postgresql.conf"),
+            HbaFile: Path.Combine(data, "pg_hba.conf"),
+            IdentFile: Path.Combine(data, "pg_ident.conf"),
+            ServerLog: Path.Combine(paths.Log, "postgresql.log"),
+            InitDbLog: Path.Combine(paths.Log, "initdb.log"),
+            AdminCredentials: Path.Combine(paths.Etc, "guest-admin.pg"),
+            PreparedMarker: Path.Combine(paths.Etc, "prepared"));
+    }
+}

@@ -1,0 +1,269 @@
+using System.Diagnostics;
+using Hoard.Contracts.Bus;
+using Hoard.Contracts.Guest;
+using Microsoft.Extensions.Logging;
+
+namespace Hoard.Guest.Datastores.Redis;
+
+/// <summary>How long each step of the last prepare took.</summary>
+internal sealed record RedisPreparePhases(TimeSpan Install, TimeSpan Start, TimeSpan CreateUsers, TimeSpan Total);
+
+/// <summary>
+/// Redis 7 behind Trove's guest verbs. The server runs as a supervised child of the guest; the guest talks to
+/// it over its unix socket as the ACL user <c>os_admin</c>, one short connection per operation.
+/// <para>
+/// Capabilities: users (ACL users, see <see cref="RedisAcl"/> for the commands they may not run) and root (the
+/// <c>default</c> user, see <see cref="RedisRoot"/>). Redis has no Trove databases: the database and access
+/// verbs answer <see cref="GuestErrorCodes.NotSupported"/>, which the API turns into 501.
+/// </para>
+/// </summary>
+internal sealed class RedisManager : IDatastoreManager
+{
+    private readonly RedisOptions _options;
+    private readonly GuestConfig _config;
+    private readonly Action<string> _log;
+    private readonly RedisServer _server;
+    private readonly SemaphoreSlim _lifecycle = new(1, 1);
+    private readonly SemaphoreSlim _changes = new(1, 1);
+    private volatile bool _preparing;
+    private volatile bool _restarting;
+
+    /// <param name="logger">Receives lifecycle lines (starts, crashes, timings); never a password or an RPC argument.</param>
+    public RedisManager(GuestConfig config, ILogger? logger = null, RedisOptions? options = null)
+    {
+        _config = config;
+        _options = options ?? new RedisOptions();
+        _log = logger is null ? _ => { } : message => logger.LogInformation("{Message}", message);
+        _server = new RedisServer(config, _options, _log);
+    }
+
+    public bool IsPrepared => File.Exists(_server.Paths.PreparedMarker);
+
+    public RedisPreparePhases? LastPrepareTimings { get; private set; }
+
+    internal RedisServer Server => _server;
+
+    public async Task PrepareAsync(PrepareRequest request, CancellationToken cancellationToken)
+    {
+        await _lifecycle.WaitAsync(cancellationToken);
+        try
+        {
+            if (IsPrepared)
+            {
+                _log("redis: already prepared; making sure it runs.");
+                await StartServerAsync(cancellationToken);
+                return;
+            }
+
+            _preparing = true;
+            await PrepareServerAsync(request, cancellationToken);
+        }
+        finally
+        {
+            _preparing = false;
+            _lifecycle.Release();
+        }
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _lifecycle.WaitAsync(cancellationToken);
+        try
+        {
+            if (!IsPrepared)
+                throw new HandlerException(GuestErrorCodes.NotReady, "Redis has not been prepared yet.");
+            await StartServerAsync(cancellationToken);
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _lifecycle.WaitAsync(cancellationToken);
+        try
+        {
+            await _server.StopAsync();
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    public async Task RestartAsync(CancellationToken cancellationToken)
+    {
+        await _lifecycle.WaitAsync(cancellationToken);
+        try
+        {
+            if (!IsPrepared)
+                throw new HandlerException(GuestErrorCodes.NotReady, "Redis has not been prepared yet.");
+            _restarting = true;
+            await _server.StopAsync();
+            await StartServerAsync(cancellationToken);
+        }
+        finally
+        {
+            _restarting = false;
+            _lifecycle.Release();
+        }
+    }
+
+    public async Task<ServiceStatus> ProbeAsync(CancellationToken cancellationToken)
+    {
+        if (_preparing)
+            return ServiceStatus.Building;
+        if (_restarting)
+            return ServiceStatus.Restarting;
+        var supervisor = _server.Supervisor;
+        if (supervisor is not { IsSupervising: true })
+            return IsPrepared ? ServiceStatus.Shutdown : ServiceStatus.New;
+        if (!supervisor.IsRunning)
+            return ServiceStatus.Crashed;
+        try
+        {
+            await Task.Run(() =>
+            {
+                using var connection = _server.OpenAdmin(_options.ProbeTimeout);
+                connection.Execute("PING");
+            }, cancellationToken);
+            return ServiceStatus.Healthy;
+        }
+        catch (Exception e) when (e is RedisException or HandlerException)
+        {
+            return supervisor.Uptime < _options.StartupGrace ? ServiceStatus.Running : ServiceStatus.Blocked;
+        }
+    }
+
+    public Task CreateDatabasesAsync(IReadOnlyList<DatabaseSpec> databases, CancellationToken cancellationToken) =>
+        Task.FromException(NoDatabases());
+
+    public Task<IReadOnlyList<DatabaseSpec>> ListDatabasesAsync(CancellationToken cancellationToken) =>
+        Task.FromException<IReadOnlyList<DatabaseSpec>>(NoDatabases());
+
+    public Task DeleteDatabaseAsync(string name, CancellationToken cancellationToken) => Task.FromException(NoDatabases());
+
+    public Task GrantAccessAsync(AccessRequest request, CancellationToken cancellationToken) => Task.FromException(NoDatabases());
+
+    public Task RevokeAccessAsync(UserRef user, string database, CancellationToken cancellationToken) =>
+        Task.FromException(NoDatabases());
+
+    public Task<IReadOnlyList<string>> ListAccessAsync(UserRef user, CancellationToken cancellationToken) =>
+        Task.FromException<IReadOnlyList<string>>(NoDatabases());
+
+    public Task CreateUsersAsync(IReadOnlyList<UserSpec> users, CancellationToken cancellationToken) =>
+        ChangeAsync(connection => RedisUsers.Create(connection, users), cancellationToken);
+
+    public async Task<IReadOnlyList<UserInfo>> ListUsersAsync(CancellationToken cancellationToken) =>
+        await ReadAsync(RedisUsers.List, cancellationToken);
+
+    public Task<UserInfo> GetUserAsync(UserRef user, CancellationToken cancellationToken) =>
+        ReadAsync(connection => RedisUsers.Get(connection, user), cancellationToken);
+
+    public Task UpdateUserAttributesAsync(UserAttributes attributes, CancellationToken cancellationToken) =>
+        ChangeAsync(connection => RedisUsers.UpdateAttributes(connection, attributes), cancellationToken);
+
+    public Task ChangePasswordsAsync(IReadOnlyList<UserSpec> users, CancellationToken cancellationToken) =>
+        ChangeAsync(connection => RedisUsers.ChangePasswords(connection, users), cancellationToken);
+
+    public Task DeleteUserAsync(UserRef user, CancellationToken cancellationToken) =>
+        ChangeAsync(connection => RedisUsers.Delete(connection, user), cancellationToken);
+
+    public Task<RootCredentials> EnableRootAsync(string? password, CancellationToken cancellationToken) =>
+        ChangeAsync(connection => RedisRoot.Enable(connection, _server.Paths, password), cancellationToken);
+
+    public Task DisableRootAsync(CancellationToken cancellationToken) =>
+        ChangeAsync(connection => RedisRoot.Disable(connection, _server.Paths), cancellationToken);
+
+    public Task<bool> IsRootEnabledAsync(CancellationToken cancellationToken) =>
+        Task.FromResult(RedisRoot.IsEnabled(_server.Paths));
+
+    /// <summary>Stops the server cleanly (the guest is going away; a new guest will start it again).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _lifecycle.WaitAsync();
+        try
+        {
+            await _server.DisposeAsync();
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    internal static HandlerException NoDatabases() =>
+        new(GuestErrorCodes.NotSupported, "Redis has no databases in Trove's sense: database and user access operations are not supported.");
+
+    private async Task PrepareServerAsync(PrepareRequest request, CancellationToken cancellationToken)
+    {
+        // Everything a caller could get wrong is checked before anything is written.
+        var redisConf = RedisConfigTemplate.Render(_config, request.MemoryMb, request.ConfigOverrides);
+        if (request.Databases.Count > 0)
+            throw NoDatabases();
+        RedisUsers.Validate(request.Users);
+
+        var total = Stopwatch.StartNew();
+        await _server.StopAsync();
+        File.Delete(_server.Paths.RootEnabledMarker);
+        await _server.InstallAsync(redisConf, Secrets.GeneratePassword(), Secrets.GeneratePassword(), cancellationToken);
+        var install = total.Elapsed;
+        try
+        {
+            await StartServerAsync(cancellationToken);
+            var start = total.Elapsed - install;
+            await ChangeAsync(connection => RedisUsers.Create(connection, request.Users), cancellationToken);
+            File.WriteAllText(_server.Paths.PreparedMarker, $"{TimeProvider.System.GetUtcNow():O}\n");
+            LastPrepareTimings = new RedisPreparePhases(install, start, total.Elapsed - install - start, total.Elapsed);
+            _log($"redis: prepared in {total.Elapsed.TotalSeconds:0.000} s (install {install.TotalSeconds:0.000} s, start {start.TotalSeconds:0.000} s).");
+        }
+        catch
+        {
+            await _server.StopAsync();
+            throw;
+        }
+    }
+
+    private async Task StartServerAsync(CancellationToken cancellationToken)
+    {
+        await _server.StartAsync(cancellationToken);
+        await _server.WaitUntilAnsweringAsync(cancellationToken);
+    }
+
+    private async Task ChangeAsync(Action<RedisConnection> change, CancellationToken cancellationToken) =>
+        await ChangeAsync(connection =>
+        {
+            change(connection);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>Changes run one at a time, so the checks a batch makes first still hold when it runs.</summary>
+    private async Task<T> ChangeAsync<T>(Func<RedisConnection, T> change, CancellationToken cancellationToken)
+    {
+        await _changes.WaitAsync(cancellationToken);
+        try
+        {
+            return await ReadAsync(change, cancellationToken);
+        }
+        finally
+        {
+            _changes.Release();
+        }
+    }
+
+    private Task<T> ReadAsync<T>(Func<RedisConnection, T> read, CancellationToken cancellationToken) =>
+        Task.Run(() =>
+        {
+            try
+            {
+                using var connection = _server.OpenAdmin(_options.QueryTimeout);
+                return read(connection);
+            }
+            catch (RedisException e) when (e.IsConnectionFailure || e.ErrorCode == "LOADING")
+            {
+                throw new HandlerException(GuestErrorCodes.NotReady, $"Redis is not answering: {e.Message}");
+            }
+        }, cancellationToken);
+}

@@ -1,0 +1,24 @@
+namespace Hoard.Guest.Datastores.Redis;
+
+/// <summary>Where the Redis binary is and how long to wait for it; the defaults fit Debian's package.</summary>
+internal sealed record RedisOptions
+{
+    /// <summary>The unprivileged OS user the server runs as when the guest itself runs as root.</summary>
+    public string ServiceUser { get; init; } = "dbaas";
+
+    public string ServerPath { get; init; } = "/usr/bin/redis-server";
+
+    /// <summary>From starting the server to its first PONG (loading a large AOF can take a while).</summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>From asking the server to shut down to killing it.</summary>
+    public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Connect, read and write timeout of the guest's own connections.</summary>
+    public TimeSpan QueryTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long after a start an unanswering server counts as starting rather than blocked.</summary>
+    public TimeSpan StartupGrace { get; init; } = TimeSpan.FromSeconds(60);
+}

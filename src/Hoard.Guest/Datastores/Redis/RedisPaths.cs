@@ -1,0 +1,29 @@
+namespace Hoard.Guest.Datastores.Redis;
+
+/// <summary>Where one Redis instance keeps each of its files, inside the instance's directories.</summary>
+internal sealed record RedisPaths(
+    string DataDirectory,
+    string Socket,
+    string PidFile,
+    string ServerLog,
+    string OutputLog,
+    string ConfigFile,
+    string AclFile,
+    string AdminCredentials,
+    string RootPassword,
+    string RootEnabledMarker,
+    string PreparedMarker)
+{
+    public static RedisPaths For(InstancePaths paths) => new(
+        DataDirectory: paths.Data,
+        Socket: Path.Combine(paths.Run, "redis.sock"),
+        PidFile: Path.Combine(paths.Run, "redis.pid"),
+        ServerLog: Path.Combine(paths.Log, "redis.log"),
+        OutputLog: Path.Combine(paths.Log, "redis-server.out"),
+        ConfigFile: Path.Combine(paths.Etc, "redis.conf"),
+        AclFile: Path.Combine(paths.Etc, "users.acl"),
+        AdminCredentials: Path.Combine(paths.Etc, "redis-admin.secret"),
+        RootPassword: Path.Combine(paths.Etc, "redis-default.secret"),
+        RootEnabledMarker: Path.Combine(paths.Etc, "root-enabled"),
+        PreparedMarker: Path.Combine(paths.Etc, "prepared"));
+}
