@@ -65,6 +65,7 @@ internal static class HoardServerExtensions
         services.AddHostedService<ConductorService>();
         services.AddHostedService<TaskManagerService>();
         services.AddHostedService<OrphanedTaskReaper>();
+        services.AddHostedService<GuestReconciler>();
         return builder;
     }
 

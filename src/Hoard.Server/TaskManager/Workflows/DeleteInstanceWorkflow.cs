@@ -36,6 +36,8 @@ internal sealed class DeleteInstanceWorkflow(
 
     private async Task<StepOutcome> ReleaseAsync(WorkflowContext context, CancellationToken cancellationToken)
     {
+        // Again, and idempotent: nothing that started meanwhile (a reconciler, say) may outlive its files.
+        await compute.StopGuestAsync(context.InstanceId, TimeSpan.FromSeconds(5), cancellationToken);
         await compute.ReleaseAsync(context.InstanceId, cancellationToken);
         await volumes.DeleteAsync(context.InstanceId, cancellationToken);
         return StepOutcome.Next;

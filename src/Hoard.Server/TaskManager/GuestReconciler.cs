@@ -1,0 +1,81 @@
+using Hoard.Core.Compute;
+using Hoard.Core.Instances;
+using Hoard.Persistence;
+using Hoard.Server.Identity;
+
+namespace Hoard.Server.TaskManager;
+
+/// <summary>
+/// Keeps every ACTIVE instance's guest running: after a host reboot, or when a guest died, it is started again
+/// (the guest then starts its prepared database server). Instances with a task in progress are left to it.
+/// </summary>
+internal sealed partial class GuestReconciler(
+    InstanceStore instances,
+    CatalogStore catalog,
+    IComputeProvider compute,
+    IVolumeProvider volumes,
+    TimeProvider time,
+    ILogger<GuestReconciler> logger) : BackgroundService
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval, time);
+        try
+        {
+            do
+            {
+                try
+                {
+                    await ReconcileAsync(stoppingToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogFailed(e);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task ReconcileAsync(CancellationToken cancellationToken)
+    {
+        foreach (var instance in await instances.ListAsync(null, int.MaxValue, null, cancellationToken))
+        {
+            if (instance.Task != InstanceTask.None || instance.ServerStatus != ServerStatus.Active || instance.Address is null ||
+                await compute.IsGuestRunningAsync(instance.Id, cancellationToken))
+            {
+                continue;
+            }
+
+            var version = await catalog.GetVersionAsync(instance.DatastoreVersionId, cancellationToken);
+            if (version is null)
+            {
+                continue;
+            }
+
+            // Re-read just before acting: a delete or restart may have begun since the list was taken.
+            if (await instances.GetAsync(instance.Id, cancellationToken) is not { Task: InstanceTask.None })
+            {
+                continue;
+            }
+
+            LogRestarting(instance.Id);
+            var secret = Secrets.NewToken();
+            await instances.SetBusSecretHashAsync(instance.Id, Secrets.Sha256(secret), cancellationToken);
+            var volume = await volumes.CreateAsync(instance.Id, instance.VolumeSize, cancellationToken);
+            await compute.StartGuestAsync(new GuestLaunch(instance.Id, version.Manager, instance.Address, instance.Port, volume, secret),
+                cancellationToken);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The guest of ACTIVE instance {InstanceId} is not running; starting it again")]
+    private partial void LogRestarting(string instanceId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Reconciling guests failed")]
+    private partial void LogFailed(Exception e);
+}
