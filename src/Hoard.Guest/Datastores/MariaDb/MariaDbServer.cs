@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Hoard.Contracts.Bus;
 using Hoard.Contracts.Guest;
 using Hoard.Guest.Datastores.MariaDb.Native;
+using Hoard.Guest.Datastores.Native;
 
 namespace Hoard.Guest.Datastores.MariaDb;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Hoard.Contracts.Bus;
 using Hoard.Contracts.Guest;
-using Hoard.Guest.Datastores.MariaDb.Native;
+using Hoard.Guest.Datastores.Native;
 using Npgsql;
 
 namespace Hoard.Guest.Datastores.PostgreSql;

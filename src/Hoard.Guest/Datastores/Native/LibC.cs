@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Hoard.Guest.Datastores.MariaDb.Native;
+namespace Hoard.Guest.Datastores.Native;
 
 /// <summary>The few POSIX calls .NET does not expose: who we are, and giving files to the service user.</summary>
 internal static partial class LibC
