@@ -12,125 +12,30 @@ internal sealed record MariaDbPrepareTimings(TimeSpan InstallDb, TimeSpan Start,
 /// MariaDB behind Trove's guest verbs. The server runs as a supervised child of the guest; the guest talks to
 /// it over its unix socket as <c>os_admin@localhost</c>, one short connection per operation.
 /// </summary>
-internal sealed class MariaDbManager : IDatastoreManager
+internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreManager
 {
     private readonly GuestConfig _config;
     private readonly MariaDbOptions _options;
-    private readonly Action<string> _log;
     private readonly MariaDbServer _server;
-    private readonly SemaphoreSlim _lifecycle = new(1, 1);
-    private readonly SemaphoreSlim _changes = new(1, 1);
-    private volatile bool _preparing;
-    private volatile bool _restarting;
 
     /// <param name="logger">Receives lifecycle lines (starts, crashes, timings); never a password or an RPC argument.</param>
     public MariaDbManager(GuestConfig config, ILogger? logger = null, MariaDbOptions? options = null)
+        : base("mariadb", "MariaDB", logger)
     {
         _config = config;
         _options = options ?? new MariaDbOptions();
-        _log = logger is null ? _ => { } : message => logger.LogInformation("{Message}", message);
-        _server = new MariaDbServer(config, _options, _log);
+        _server = new MariaDbServer(config, _options, Log);
     }
-
-    public bool IsPrepared => File.Exists(_server.Paths.PreparedMarker);
 
     public MariaDbPrepareTimings? LastPrepareTimings { get; private set; }
 
     internal MariaDbServer Server => _server;
 
-    public async Task PrepareAsync(PrepareRequest request, CancellationToken cancellationToken)
-    {
-        await _lifecycle.WaitAsync(cancellationToken);
-        try
-        {
-            if (IsPrepared)
-            {
-                _log("mariadb: already prepared; making sure it runs.");
-                await StartServerAsync(cancellationToken);
-                return;
-            }
+    protected override string PreparedMarker => _server.Paths.PreparedMarker;
 
-            _preparing = true;
-            await PrepareServerAsync(request, cancellationToken);
-        }
-        finally
-        {
-            _preparing = false;
-            _lifecycle.Release();
-        }
-    }
+    protected override ServerSupervisor? Supervisor => _server.Supervisor;
 
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        await _lifecycle.WaitAsync(cancellationToken);
-        try
-        {
-            if (!IsPrepared)
-                throw new HandlerException(GuestErrorCodes.NotReady, "MariaDB has not been prepared yet.");
-            await StartServerAsync(cancellationToken);
-        }
-        finally
-        {
-            _lifecycle.Release();
-        }
-    }
-
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await _lifecycle.WaitAsync(cancellationToken);
-        try
-        {
-            await _server.StopAsync();
-        }
-        finally
-        {
-            _lifecycle.Release();
-        }
-    }
-
-    public async Task RestartAsync(CancellationToken cancellationToken)
-    {
-        await _lifecycle.WaitAsync(cancellationToken);
-        try
-        {
-            if (!IsPrepared)
-                throw new HandlerException(GuestErrorCodes.NotReady, "MariaDB has not been prepared yet.");
-            _restarting = true;
-            await _server.StopAsync();
-            await StartServerAsync(cancellationToken);
-        }
-        finally
-        {
-            _restarting = false;
-            _lifecycle.Release();
-        }
-    }
-
-    public async Task<ServiceStatus> ProbeAsync(CancellationToken cancellationToken)
-    {
-        if (_preparing)
-            return ServiceStatus.Building;
-        if (_restarting)
-            return ServiceStatus.Restarting;
-        var supervisor = _server.Supervisor;
-        if (supervisor is not { IsSupervising: true })
-            return IsPrepared ? ServiceStatus.Shutdown : ServiceStatus.New;
-        if (!supervisor.IsRunning)
-            return ServiceStatus.Crashed;
-        try
-        {
-            await Task.Run(() =>
-            {
-                using var connection = _server.OpenAdmin(_options.ProbeTimeout);
-                connection.Query("SELECT 1");
-            }, cancellationToken);
-            return ServiceStatus.Healthy;
-        }
-        catch (Exception e) when (e is MariaDbException or HandlerException)
-        {
-            return supervisor.Uptime < _options.StartupGrace ? ServiceStatus.Running : ServiceStatus.Blocked;
-        }
-    }
+    protected override TimeSpan StartupGrace => _options.StartupGrace;
 
     public Task CreateDatabasesAsync(IReadOnlyList<DatabaseSpec> databases, CancellationToken cancellationToken) =>
         ChangeAsync(connection => MariaDbDatabases.Create(connection, databases), cancellationToken);
@@ -177,21 +82,20 @@ internal sealed class MariaDbManager : IDatastoreManager
     public Task<bool> IsRootEnabledAsync(CancellationToken cancellationToken) =>
         ReadAsync(MariaDbRoot.IsEnabled, cancellationToken);
 
-    /// <summary>Stops the server cleanly (the guest is going away; a new guest will start it again).</summary>
-    public async ValueTask DisposeAsync()
-    {
-        await _lifecycle.WaitAsync();
-        try
+    protected override Task QueryProbeAsync(CancellationToken cancellationToken) =>
+        Task.Run(() =>
         {
-            await _server.DisposeAsync();
-        }
-        finally
-        {
-            _lifecycle.Release();
-        }
-    }
+            using var connection = _server.OpenAdmin(_options.ProbeTimeout);
+            connection.Query("SELECT 1");
+        }, cancellationToken);
 
-    private async Task PrepareServerAsync(PrepareRequest request, CancellationToken cancellationToken)
+    protected override bool IsProbeFailure(Exception e) => e is MariaDbException;
+
+    protected override Task StopServerAsync() => _server.StopAsync();
+
+    protected override ValueTask DisposeServerAsync() => _server.DisposeAsync();
+
+    protected override async Task PrepareServerAsync(PrepareRequest request, CancellationToken cancellationToken)
     {
         // Everything a caller could get wrong is checked before anything is installed.
         var myCnf = MariaDbConfigTemplate.Render(_config, request.MemoryMb, request.ConfigOverrides);
@@ -232,7 +136,7 @@ internal sealed class MariaDbManager : IDatastoreManager
             }, cancellationToken);
             File.WriteAllText(_server.Paths.PreparedMarker, $"{TimeProvider.System.GetUtcNow():O}\n");
             LastPrepareTimings = new MariaDbPrepareTimings(installDb, start, secure, total.Elapsed - installDb - start - secure, total.Elapsed);
-            _log($"mariadb: prepared in {total.Elapsed.TotalSeconds:0.000} s (datadir {installDb.TotalSeconds:0.000} s, start {start.TotalSeconds:0.000} s, secure {secure.TotalSeconds:0.000} s).");
+            Log($"mariadb: prepared in {total.Elapsed.TotalSeconds:0.000} s (datadir {installDb.TotalSeconds:0.000} s, start {start.TotalSeconds:0.000} s, secure {secure.TotalSeconds:0.000} s).");
         }
         catch
         {
@@ -242,7 +146,7 @@ internal sealed class MariaDbManager : IDatastoreManager
         }
     }
 
-    private async Task StartServerAsync(CancellationToken cancellationToken)
+    protected override async Task StartServerAsync(CancellationToken cancellationToken)
     {
         await _server.StartAsync(cancellationToken);
         await _server.WaitUntilAnsweringAsync(cancellationToken);
@@ -255,19 +159,8 @@ internal sealed class MariaDbManager : IDatastoreManager
             return true;
         }, cancellationToken);
 
-    /// <summary>Changes run one at a time, so the checks a batch makes first still hold when it runs.</summary>
-    private async Task<T> ChangeAsync<T>(Func<MariaDbConnection, T> change, CancellationToken cancellationToken)
-    {
-        await _changes.WaitAsync(cancellationToken);
-        try
-        {
-            return await ReadAsync(change, cancellationToken);
-        }
-        finally
-        {
-            _changes.Release();
-        }
-    }
+    private Task<T> ChangeAsync<T>(Func<MariaDbConnection, T> change, CancellationToken cancellationToken) =>
+        OneChangeAtATimeAsync(() => ReadAsync(change, cancellationToken), cancellationToken);
 
     private Task<T> ReadAsync<T>(Func<MariaDbConnection, T> read, CancellationToken cancellationToken) =>
         Task.Run(() =>

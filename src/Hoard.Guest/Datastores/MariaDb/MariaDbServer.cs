@@ -13,15 +13,13 @@ namespace Hoard.Guest.Datastores.MariaDb;
 /// </summary>
 internal sealed class MariaDbServer(GuestConfig config, MariaDbOptions options, Action<string> log) : IAsyncDisposable
 {
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
-
-    private readonly bool _asRoot = LibC.IsRoot;
+    private readonly ServerProcess _process = new(
+        "mariadbd", "mariadb", "MariaDB", options.ServiceUser, options.StartTimeout, options.StopTimeout, log);
     private MariaDbAdminCredentials? _credentials;
-    private ServerSupervisor? _supervisor;
 
     public MariaDbPaths Paths { get; } = MariaDbPaths.For(config.Paths);
 
-    public ServerSupervisor? Supervisor => _supervisor;
+    public ServerSupervisor? Supervisor => _process.Supervisor;
 
     public MariaDbAdminCredentials Credentials
     {
@@ -44,7 +42,7 @@ internal sealed class MariaDbServer(GuestConfig config, MariaDbOptions options, 
 
         Directory.CreateDirectory(Paths.DataDirectory);
         File.WriteAllText(Paths.ConfigFile, myCnf);
-        GiveToServiceUser(config.Paths.Run, config.Paths.Log, Paths.SecureFiles, Paths.TempFiles, Paths.DataDirectory);
+        _process.GiveToServiceUser(config.Paths.Run, config.Paths.Log, Paths.SecureFiles, Paths.TempFiles, Paths.DataDirectory);
 
         if (config.TemplateCache is { } cache)
         {
@@ -80,7 +78,7 @@ internal sealed class MariaDbServer(GuestConfig config, MariaDbOptions options, 
         await File.WriteAllTextAsync(myCnf,
             $"[mysqld]\ndatadir={data}\ntmpdir={tmp}\ninnodb_log_file_size=8M\ninnodb_buffer_pool_size=16M\nskip-networking\n",
             cancellationToken);
-        GiveToServiceUser(work, data, tmp);
+        _process.GiveToServiceUser(work, data, tmp);
         try
         {
             await RunInstallDbAsync(myCnf, cancellationToken);
@@ -105,19 +103,19 @@ internal sealed class MariaDbServer(GuestConfig config, MariaDbOptions options, 
     private void CopyDirectory(string source, string target)
     {
         Directory.CreateDirectory(target);
-        GiveToServiceUser(target);
+        _process.GiveToServiceUser(target);
         foreach (var directory in Directory.EnumerateDirectories(source, "*", SearchOption.AllDirectories))
         {
             var copy = Path.Combine(target, Path.GetRelativePath(source, directory));
             Directory.CreateDirectory(copy);
-            GiveToServiceUser(copy);
+            _process.GiveToServiceUser(copy);
         }
 
         foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
         {
             var copy = Path.Combine(target, Path.GetRelativePath(source, file));
             File.Copy(file, copy);
-            GiveToServiceUser(copy);
+            _process.GiveToServiceUser(copy);
         }
     }
 
@@ -136,7 +134,7 @@ internal sealed class MariaDbServer(GuestConfig config, MariaDbOptions options, 
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        if (_asRoot)
+        if (_process.AsRoot)
             install.ArgumentList.Add($"--user={options.ServiceUser}");
 
         using var process = Process.Start(install) ?? throw new InvalidOperationException("mariadb-install-db did not start.");
@@ -150,73 +148,31 @@ internal sealed class MariaDbServer(GuestConfig config, MariaDbOptions options, 
             // install-db ends with pages of advice; the server's own [ERROR] lines say what went wrong.
             var errors = string.Join(" | ", output.Split('\n').Where(l => l.Contains("ERROR", StringComparison.Ordinal)).Take(5));
             throw new InvalidOperationException(
-                $"mariadb-install-db exited with code {process.ExitCode}: {(errors.Length > 0 ? errors : LastLines(output, 10))}");
+                $"mariadb-install-db exited with code {process.ExitCode}: {(errors.Length > 0 ? errors : ServerProcess.LastLines(output, 10))}");
         }
     }
 
     /// <summary>Writes the one-time init file (mode 0600) that the next start runs before it accepts connections.</summary>
     public void WriteInitFile(string sql)
     {
-        MariaDbAdminCredentials.WriteSecretFile(Paths.InitFile, sql);
-        GiveToServiceUser(Paths.InitFile);
+        SecretFile.Write(Paths.InitFile, sql);
+        _process.GiveToServiceUser(Paths.InitFile);
     }
 
     public void DeleteInitFile() => File.Delete(Paths.InitFile);
 
     /// <summary>Starts the server under a new supervisor (and the init file, while there is one).</summary>
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        if (_supervisor is { IsSupervising: true })
-            return;
-        await StopOrphanAsync(graceful: true, cancellationToken);
-        if (_supervisor is not null)
-            await _supervisor.DisposeAsync();
-        _supervisor = null;
-
-        var supervisor = new ServerSupervisor("mariadbd", ServerStartInfo, Paths.OutputLog, log);
-        try
-        {
-            await supervisor.StartAsync(cancellationToken);
-        }
-        catch
-        {
-            await supervisor.DisposeAsync();
-            throw;
-        }
-
-        _supervisor = supervisor;
-    }
+    public Task StartAsync(CancellationToken cancellationToken) =>
+        _process.StartAsync(ServerStartInfo, Paths.OutputLog, () => StopOrphanAsync(graceful: true, cancellationToken), cancellationToken);
 
     /// <summary>Polls the socket as the guest's administrator until the server answers.</summary>
-    public async Task WaitUntilAnsweringAsync(CancellationToken cancellationToken)
-    {
-        var supervisor = _supervisor ?? throw new InvalidOperationException("The server has not been started.");
-        var restarts = supervisor.RestartCount;
-        var started = Stopwatch.GetTimestamp();
-        while (true)
+    public Task WaitUntilAnsweringAsync(CancellationToken cancellationToken) =>
+        _process.WaitUntilAnsweringAsync<MariaDbException>(() =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            try
-            {
-                using var connection = OpenAdmin(options.ProbeTimeout);
-                connection.Query("SELECT 1");
-                return;
-            }
-            catch (MariaDbException e) when (e.ErrorNumber != MariaDbException.AccessDenied
-                && Stopwatch.GetElapsedTime(started) < options.StartTimeout
-                && supervisor.RestartCount == restarts && supervisor.IsRunning)
-            {
-            }
-            catch (MariaDbException e)
-            {
-                var why = !supervisor.IsRunning || supervisor.RestartCount != restarts ? "mariadbd exited" : e.Message;
-                throw new HandlerException(GuestErrorCodes.Internal,
-                    $"MariaDB did not come up within {options.StartTimeout.TotalSeconds:0} s ({why}). Last lines of {Paths.ErrorLog}: {LastLines(ReadLog(), 8)}");
-            }
-
-            await Task.Delay(PollInterval, cancellationToken);
-        }
-    }
+            using var connection = OpenAdmin(options.ProbeTimeout);
+            connection.Query("SELECT 1");
+            return Task.CompletedTask;
+        }, e => e.ErrorNumber != MariaDbException.AccessDenied, Paths.ErrorLog, ReadLog, cancellationToken);
 
     public MariaDbConnection OpenAdmin(TimeSpan timeout)
     {
@@ -226,15 +182,7 @@ internal sealed class MariaDbServer(GuestConfig config, MariaDbOptions options, 
     }
 
     /// <summary>Shuts the server down with SQL <c>SHUTDOWN</c>, killing it if it has not exited by the stop timeout.</summary>
-    public async Task StopAsync()
-    {
-        if (_supervisor is null)
-            return;
-        var pid = _supervisor.Pid;
-        await _supervisor.StopAsync(() => Task.Run(() => Shutdown(pid)), options.StopTimeout);
-        await _supervisor.DisposeAsync();
-        _supervisor = null;
-    }
+    public Task StopAsync() => _process.StopAsync(pid => Task.Run(() => Shutdown(pid)));
 
     public async ValueTask DisposeAsync() => await StopAsync();
 
@@ -259,7 +207,7 @@ internal sealed class MariaDbServer(GuestConfig config, MariaDbOptions options, 
     private ProcessStartInfo ServerStartInfo()
     {
         var startInfo = new ProcessStartInfo(options.ServerPath) { ArgumentList = { $"--defaults-file={Paths.ConfigFile}" } };
-        if (_asRoot)
+        if (_process.AsRoot)
             startInfo.ArgumentList.Add($"--user={options.ServiceUser}");
         if (File.Exists(Paths.InitFile))
             startInfo.ArgumentList.Add($"--init-file={Paths.InitFile}");
@@ -275,51 +223,7 @@ internal sealed class MariaDbServer(GuestConfig config, MariaDbOptions options, 
     {
         if (!File.Exists(Paths.PidFile) || !int.TryParse(File.ReadAllText(Paths.PidFile).Trim(), out var pid))
             return;
-        string commandLine;
-        try
-        {
-            commandLine = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
-        }
-        catch (IOException)
-        {
-            return;
-        }
-
-        if (!commandLine.Contains("mariadbd", StringComparison.Ordinal) || !commandLine.Contains(Paths.ConfigFile, StringComparison.Ordinal))
-            return;
-
-        log($"mariadb: stopping pid {pid}, left running by an earlier guest.");
-        if (graceful)
-            Shutdown(pid);
-        var started = Stopwatch.GetTimestamp();
-        var killed = false;
-        while (Directory.Exists($"/proc/{pid}"))
-        {
-            if (!killed && (!graceful || Stopwatch.GetElapsedTime(started) > options.StopTimeout))
-            {
-                killed = true;
-                try
-                {
-                    using var orphan = Process.GetProcessById(pid);
-                    orphan.Kill();
-                }
-                catch (ArgumentException)
-                {
-                    // Gone in the meantime.
-                }
-            }
-
-            await Task.Delay(PollInterval, cancellationToken);
-        }
-    }
-
-    private void GiveToServiceUser(params string[] paths)
-    {
-        if (!_asRoot)
-            return;
-        var (uid, gid) = LibC.LookUpUser(options.ServiceUser);
-        foreach (var path in paths)
-            LibC.ChangeOwner(path, uid, gid);
+        await _process.StopOrphanAsync(pid, Paths.ConfigFile, graceful ? id => Shutdown(id) : null, cancellationToken);
     }
 
     private string ReadLog()
@@ -338,7 +242,4 @@ internal sealed class MariaDbServer(GuestConfig config, MariaDbOptions options, 
 
         return text;
     }
-
-    private static string LastLines(string text, int count) =>
-        string.Join(" | ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).TakeLast(count));
 }

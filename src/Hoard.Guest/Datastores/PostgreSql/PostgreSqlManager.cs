@@ -13,123 +13,30 @@ internal sealed record PostgreSqlPrepareTimings(TimeSpan DataDirectory, TimeSpan
 /// PostgreSQL behind Trove's guest verbs. The postmaster runs as a supervised child of the guest; the guest talks
 /// to it with Npgsql over its unix socket as <c>os_admin</c>, one short unpooled connection per operation.
 /// </summary>
-internal sealed class PostgreSqlManager : IDatastoreManager
+internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastoreManager
 {
     private readonly GuestConfig _config;
     private readonly PostgreSqlOptions _options;
-    private readonly Action<string> _log;
     private readonly PostgreSqlServer _server;
-    private readonly SemaphoreSlim _lifecycle = new(1, 1);
-    private readonly SemaphoreSlim _changes = new(1, 1);
-    private volatile bool _preparing;
-    private volatile bool _restarting;
 
     /// <param name="logger">Receives lifecycle lines (starts, crashes, timings); never a password or an RPC argument.</param>
     public PostgreSqlManager(GuestConfig config, ILogger? logger = null, PostgreSqlOptions? options = null)
+        : base("postgresql", "PostgreSQL", logger)
     {
         _config = config;
         _options = options ?? new PostgreSqlOptions();
-        _log = logger is null ? _ => { } : message => logger.LogInformation("{Message}", message);
-        _server = new PostgreSqlServer(config, _options, _log);
+        _server = new PostgreSqlServer(config, _options, Log);
     }
-
-    public bool IsPrepared => File.Exists(_server.Paths.PreparedMarker);
 
     public PostgreSqlPrepareTimings? LastPrepareTimings { get; private set; }
 
     internal PostgreSqlServer Server => _server;
 
-    public async Task PrepareAsync(PrepareRequest request, CancellationToken cancellationToken)
-    {
-        await _lifecycle.WaitAsync(cancellationToken);
-        try
-        {
-            if (IsPrepared)
-            {
-                _log("postgresql: already prepared; making sure it runs.");
-                await StartServerAsync(cancellationToken);
-                return;
-            }
+    protected override string PreparedMarker => _server.Paths.PreparedMarker;
 
-            _preparing = true;
-            await PrepareServerAsync(request, cancellationToken);
-        }
-        finally
-        {
-            _preparing = false;
-            _lifecycle.Release();
-        }
-    }
+    protected override ServerSupervisor? Supervisor => _server.Supervisor;
 
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        await _lifecycle.WaitAsync(cancellationToken);
-        try
-        {
-            if (!IsPrepared)
-                throw new HandlerException(GuestErrorCodes.NotReady, "PostgreSQL has not been prepared yet.");
-            await StartServerAsync(cancellationToken);
-        }
-        finally
-        {
-            _lifecycle.Release();
-        }
-    }
-
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await _lifecycle.WaitAsync(cancellationToken);
-        try
-        {
-            await _server.StopAsync();
-        }
-        finally
-        {
-            _lifecycle.Release();
-        }
-    }
-
-    public async Task RestartAsync(CancellationToken cancellationToken)
-    {
-        await _lifecycle.WaitAsync(cancellationToken);
-        try
-        {
-            if (!IsPrepared)
-                throw new HandlerException(GuestErrorCodes.NotReady, "PostgreSQL has not been prepared yet.");
-            _restarting = true;
-            await _server.StopAsync();
-            await StartServerAsync(cancellationToken);
-        }
-        finally
-        {
-            _restarting = false;
-            _lifecycle.Release();
-        }
-    }
-
-    public async Task<ServiceStatus> ProbeAsync(CancellationToken cancellationToken)
-    {
-        if (_preparing)
-            return ServiceStatus.Building;
-        if (_restarting)
-            return ServiceStatus.Restarting;
-        var supervisor = _server.Supervisor;
-        if (supervisor is not { IsSupervising: true })
-            return IsPrepared ? ServiceStatus.Shutdown : ServiceStatus.New;
-        if (!supervisor.IsRunning)
-            return ServiceStatus.Crashed;
-        try
-        {
-            await using var connection = await _server.OpenAdminAsync("postgres", _options.ProbeTimeout, cancellationToken);
-            await using var command = new NpgsqlCommand("SELECT 1", connection);
-            await command.ExecuteScalarAsync(cancellationToken);
-            return ServiceStatus.Healthy;
-        }
-        catch (Exception e) when (e is NpgsqlException or HandlerException or TimeoutException)
-        {
-            return supervisor.Uptime < _options.StartupGrace ? ServiceStatus.Running : ServiceStatus.Blocked;
-        }
-    }
+    protected override TimeSpan StartupGrace => _options.StartupGrace;
 
     public Task CreateDatabasesAsync(IReadOnlyList<DatabaseSpec> databases, CancellationToken cancellationToken) =>
         ChangeAsync(admin => PostgreSqlDatabases.CreateAsync(admin, databases), cancellationToken);
@@ -176,21 +83,20 @@ internal sealed class PostgreSqlManager : IDatastoreManager
     public Task<bool> IsRootEnabledAsync(CancellationToken cancellationToken) =>
         ReadAsync(PostgreSqlRoot.IsEnabledAsync, cancellationToken);
 
-    /// <summary>Stops the server cleanly (the guest is going away; a new guest will start it again).</summary>
-    public async ValueTask DisposeAsync()
+    protected override async Task QueryProbeAsync(CancellationToken cancellationToken)
     {
-        await _lifecycle.WaitAsync();
-        try
-        {
-            await _server.DisposeAsync();
-        }
-        finally
-        {
-            _lifecycle.Release();
-        }
+        await using var connection = await _server.OpenAdminAsync("postgres", _options.ProbeTimeout, cancellationToken);
+        await using var command = new NpgsqlCommand("SELECT 1", connection);
+        await command.ExecuteScalarAsync(cancellationToken);
     }
 
-    private async Task PrepareServerAsync(PrepareRequest request, CancellationToken cancellationToken)
+    protected override bool IsProbeFailure(Exception e) => e is NpgsqlException or TimeoutException;
+
+    protected override Task StopServerAsync() => _server.StopAsync();
+
+    protected override ValueTask DisposeServerAsync() => _server.DisposeAsync();
+
+    protected override async Task PrepareServerAsync(PrepareRequest request, CancellationToken cancellationToken)
     {
         // Everything a caller could get wrong is checked before anything is installed.
         var postgresqlConf = PostgreSqlConfigTemplate.Render(_config, request.MemoryMb, request.ConfigOverrides);
@@ -224,7 +130,7 @@ internal sealed class PostgreSqlManager : IDatastoreManager
             }, cancellationToken);
             await File.WriteAllTextAsync(_server.Paths.PreparedMarker, $"{TimeProvider.System.GetUtcNow():O}\n", cancellationToken);
             LastPrepareTimings = new PostgreSqlPrepareTimings(dataDirectory, start, secure, total.Elapsed - dataDirectory - start - secure, total.Elapsed);
-            _log($"postgresql: prepared in {total.Elapsed.TotalSeconds:0.000} s (datadir {dataDirectory.TotalSeconds:0.000} s, start {start.TotalSeconds:0.000} s, secure {secure.TotalSeconds:0.000} s).");
+            Log($"postgresql: prepared in {total.Elapsed.TotalSeconds:0.000} s (datadir {dataDirectory.TotalSeconds:0.000} s, start {start.TotalSeconds:0.000} s, secure {secure.TotalSeconds:0.000} s).");
         }
         catch
         {
@@ -255,7 +161,7 @@ internal sealed class PostgreSqlManager : IDatastoreManager
         }, cancellationToken);
     }
 
-    private async Task StartServerAsync(CancellationToken cancellationToken)
+    protected override async Task StartServerAsync(CancellationToken cancellationToken)
     {
         await _server.StartAsync(cancellationToken);
         await _server.WaitUntilAnsweringAsync(asPostgres: false, cancellationToken);
@@ -268,19 +174,8 @@ internal sealed class PostgreSqlManager : IDatastoreManager
             return true;
         }, cancellationToken);
 
-    /// <summary>Changes run one at a time, so the checks a batch makes first still hold when it runs.</summary>
-    private async Task<T> ChangeAsync<T>(Func<PostgreSqlAdmin, Task<T>> change, CancellationToken cancellationToken)
-    {
-        await _changes.WaitAsync(cancellationToken);
-        try
-        {
-            return await ReadAsync(change, cancellationToken);
-        }
-        finally
-        {
-            _changes.Release();
-        }
-    }
+    private Task<T> ChangeAsync<T>(Func<PostgreSqlAdmin, Task<T>> change, CancellationToken cancellationToken) =>
+        OneChangeAtATimeAsync(() => ReadAsync(change, cancellationToken), cancellationToken);
 
     private async Task<T> ReadAsync<T>(Func<PostgreSqlAdmin, Task<T>> read, CancellationToken cancellationToken)
     {

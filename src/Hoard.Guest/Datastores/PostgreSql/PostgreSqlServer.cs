@@ -14,15 +14,13 @@ namespace Hoard.Guest.Datastores.PostgreSql;
 internal sealed class PostgreSqlServer(GuestConfig config, PostgreSqlOptions options, Action<string> log) : IAsyncDisposable
 {
     private const int SigInt = 2;
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
-
-    private readonly bool _asRoot = LibC.IsRoot;
+    private readonly ServerProcess _process = new(
+        "postgres", "postgresql", "PostgreSQL", options.ServiceUser, options.StartTimeout, options.StopTimeout, log);
     private PostgreSqlAdminCredentials? _credentials;
-    private ServerSupervisor? _supervisor;
 
     public PostgreSqlPaths Paths { get; } = PostgreSqlPaths.For(config.Paths);
 
-    public ServerSupervisor? Supervisor => _supervisor;
+    public ServerSupervisor? Supervisor => _process.Supervisor;
 
     public PostgreSqlAdminCredentials Credentials
     {
@@ -43,7 +41,7 @@ internal sealed class PostgreSqlServer(GuestConfig config, PostgreSqlOptions opt
             Directory.Delete(Paths.DataDirectory, recursive: true);
         }
 
-        GiveToServiceUser(config.Paths.Run, config.Paths.Log);
+        _process.GiveToServiceUser(config.Paths.Run, config.Paths.Log);
         if (config.TemplateCache is { } cache)
             CopyDirectory(await EnsureTemplateAsync(cache, cancellationToken), Paths.DataDirectory);
         else
@@ -72,7 +70,7 @@ internal sealed class PostgreSqlServer(GuestConfig config, PostgreSqlOptions opt
         Directory.CreateDirectory(cache);
         var work = Path.Combine(cache, $"building-{Guid.NewGuid():N}");
         Directory.CreateDirectory(work);
-        GiveToServiceUser(work);
+        _process.GiveToServiceUser(work);
         try
         {
             var data = Path.Combine(work, "data");
@@ -110,7 +108,7 @@ internal sealed class PostgreSqlServer(GuestConfig config, PostgreSqlOptions opt
             UseShellExecute = false,
             WorkingDirectory = "/",
         };
-        if (_asRoot)
+        if (_process.AsRoot)
             initDb.UserName = options.ServiceUser;
 
         using var process = Process.Start(initDb) ?? throw new InvalidOperationException("initdb did not start.");
@@ -120,69 +118,26 @@ internal sealed class PostgreSqlServer(GuestConfig config, PostgreSqlOptions opt
         var output = await stdout + await stderr;
         await File.WriteAllTextAsync(logPath, output, cancellationToken);
         if (process.ExitCode != 0)
-            throw new InvalidOperationException($"initdb exited with code {process.ExitCode}: {LastLines(output, 6)}");
+            throw new InvalidOperationException($"initdb exited with code {process.ExitCode}: {ServerProcess.LastLines(output, 6)}");
     }
 
     /// <summary>Starts the postmaster under a new supervisor.</summary>
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        if (_supervisor is { IsSupervising: true })
-            return;
-        await StopOrphanAsync(cancellationToken);
-        if (_supervisor is not null)
-            await _supervisor.DisposeAsync();
-        _supervisor = null;
-
-        var supervisor = new ServerSupervisor("postgres", ServerStartInfo, Paths.ServerLog, log);
-        try
-        {
-            await supervisor.StartAsync(cancellationToken);
-        }
-        catch
-        {
-            await supervisor.DisposeAsync();
-            throw;
-        }
-
-        _supervisor = supervisor;
-    }
+    public Task StartAsync(CancellationToken cancellationToken) =>
+        _process.StartAsync(ServerStartInfo, Paths.ServerLog, () => StopOrphanAsync(cancellationToken), cancellationToken);
 
     /// <summary>
     /// Polls the socket until the server answers, as <c>postgres</c> by peer identity while the guest's own
     /// superuser does not exist yet, as <c>os_admin</c> afterwards.
     /// </summary>
-    public async Task WaitUntilAnsweringAsync(bool asPostgres, CancellationToken cancellationToken)
-    {
-        var supervisor = _supervisor ?? throw new InvalidOperationException("The server has not been started.");
-        var restarts = supervisor.RestartCount;
-        var started = Stopwatch.GetTimestamp();
-        while (true)
+    public Task WaitUntilAnsweringAsync(bool asPostgres, CancellationToken cancellationToken) =>
+        _process.WaitUntilAnsweringAsync<NpgsqlException>(async () =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            try
-            {
-                await using var connection = asPostgres
-                    ? await OpenAsPostgresAsync(cancellationToken)
-                    : await OpenAdminAsync("postgres", options.ProbeTimeout, cancellationToken);
-                await using var command = new NpgsqlCommand("SELECT 1", connection);
-                await command.ExecuteScalarAsync(cancellationToken);
-                return;
-            }
-            catch (NpgsqlException e) when (!IsAuthenticationFailure(e)
-                && Stopwatch.GetElapsedTime(started) < options.StartTimeout
-                && supervisor.RestartCount == restarts && supervisor.IsRunning)
-            {
-            }
-            catch (NpgsqlException e)
-            {
-                var why = !supervisor.IsRunning || supervisor.RestartCount != restarts ? "postgres exited" : e.Message;
-                throw new HandlerException(GuestErrorCodes.Internal,
-                    $"PostgreSQL did not come up within {options.StartTimeout.TotalSeconds:0} s ({why}). Last lines of {Paths.ServerLog}: {LastLines(ReadLog(), 8)}");
-            }
-
-            await Task.Delay(PollInterval, cancellationToken);
-        }
-    }
+            await using var connection = asPostgres
+                ? await OpenAsPostgresAsync(cancellationToken)
+                : await OpenAdminAsync("postgres", options.ProbeTimeout, cancellationToken);
+            await using var command = new NpgsqlCommand("SELECT 1", connection);
+            await command.ExecuteScalarAsync(cancellationToken);
+        }, e => !IsAuthenticationFailure(e), Paths.ServerLog, ReadLog, cancellationToken);
 
     /// <summary>A connection as the guest's superuser to <paramref name="database"/>, over the socket, unpooled.</summary>
     public async Task<NpgsqlConnection> OpenAdminAsync(string database, TimeSpan timeout, CancellationToken cancellationToken)
@@ -233,27 +188,20 @@ internal sealed class PostgreSqlServer(GuestConfig config, PostgreSqlOptions opt
     }
 
     /// <summary>Fast shutdown (SIGINT: roll back open transactions, checkpoint, exit), killing it after the stop timeout.</summary>
-    public async Task StopAsync()
-    {
-        if (_supervisor is null)
-            return;
-        var pid = _supervisor.Pid;
-        await _supervisor.StopAsync(() =>
+    public Task StopAsync() =>
+        _process.StopAsync(pid =>
         {
             if (pid is { } id)
                 LibC.SendSignal(id, SigInt);
             return Task.CompletedTask;
-        }, options.StopTimeout);
-        await _supervisor.DisposeAsync();
-        _supervisor = null;
-    }
+        });
 
     public async ValueTask DisposeAsync() => await StopAsync();
 
     private ProcessStartInfo ServerStartInfo()
     {
         var startInfo = new ProcessStartInfo(options.ServerPath) { ArgumentList = { "-D", Paths.DataDirectory }, WorkingDirectory = "/" };
-        if (_asRoot)
+        if (_process.AsRoot)
             startInfo.UserName = options.ServiceUser;
         return startInfo;
     }
@@ -270,59 +218,26 @@ internal sealed class PostgreSqlServer(GuestConfig config, PostgreSqlOptions opt
         var firstLine = File.ReadLines(Paths.PidFile).FirstOrDefault();
         if (!int.TryParse(firstLine?.Trim(), out var pid))
             return;
-        string commandLine;
-        try
-        {
-            commandLine = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
-        }
-        catch (IOException)
-        {
-            return;
-        }
-
-        if (!commandLine.Contains("postgres", StringComparison.Ordinal) || !commandLine.Contains(Paths.DataDirectory, StringComparison.Ordinal))
-            return;
-
-        log($"postgresql: stopping pid {pid}, left running by an earlier guest.");
-        LibC.SendSignal(pid, SigInt);
-        var started = Stopwatch.GetTimestamp();
-        var killed = false;
-        while (Directory.Exists($"/proc/{pid}"))
-        {
-            if (!killed && Stopwatch.GetElapsedTime(started) > options.StopTimeout)
-            {
-                killed = true;
-                try
-                {
-                    using var orphan = Process.GetProcessById(pid);
-                    orphan.Kill();
-                }
-                catch (ArgumentException)
-                {
-                }
-            }
-
-            await Task.Delay(PollInterval, cancellationToken);
-        }
+        await _process.StopOrphanAsync(pid, Paths.DataDirectory, id => LibC.SendSignal(id, SigInt), cancellationToken);
     }
 
     private void CopyDirectory(string source, string target)
     {
         Directory.CreateDirectory(target);
-        GiveToServiceUser(target);
+        _process.GiveToServiceUser(target);
         foreach (var directory in Directory.EnumerateDirectories(source, "*", SearchOption.AllDirectories))
         {
             var copy = Path.Combine(target, Path.GetRelativePath(source, directory));
             Directory.CreateDirectory(copy);
             File.SetUnixFileMode(copy, File.GetUnixFileMode(directory));
-            GiveToServiceUser(copy);
+            _process.GiveToServiceUser(copy);
         }
 
         foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
         {
             var copy = Path.Combine(target, Path.GetRelativePath(source, file));
             File.Copy(file, copy);
-            GiveToServiceUser(copy);
+            _process.GiveToServiceUser(copy);
         }
     }
 
@@ -331,16 +246,7 @@ internal sealed class PostgreSqlServer(GuestConfig config, PostgreSqlOptions opt
     {
         File.WriteAllText(path, contents);
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        GiveToServiceUser(path);
-    }
-
-    private void GiveToServiceUser(params string[] paths)
-    {
-        if (!_asRoot)
-            return;
-        var (uid, gid) = LibC.LookUpUser(options.ServiceUser);
-        foreach (var path in paths)
-            LibC.ChangeOwner(path, uid, gid);
+        _process.GiveToServiceUser(path);
     }
 
     private static bool IsAuthenticationFailure(NpgsqlException e) =>
@@ -357,7 +263,4 @@ internal sealed class PostgreSqlServer(GuestConfig config, PostgreSqlOptions opt
             return "";
         }
     }
-
-    private static string LastLines(string text, int count) =>
-        string.Join(" | ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).TakeLast(count));
 }

@@ -17,125 +17,30 @@ internal sealed record RedisPreparePhases(TimeSpan Install, TimeSpan Start, Time
 /// verbs answer <see cref="GuestErrorCodes.NotSupported"/>, which the API turns into 501.
 /// </para>
 /// </summary>
-internal sealed class RedisManager : IDatastoreManager
+internal sealed class RedisManager : SupervisedDatastoreManager, IDatastoreManager
 {
     private readonly RedisOptions _options;
     private readonly GuestConfig _config;
-    private readonly Action<string> _log;
     private readonly RedisServer _server;
-    private readonly SemaphoreSlim _lifecycle = new(1, 1);
-    private readonly SemaphoreSlim _changes = new(1, 1);
-    private volatile bool _preparing;
-    private volatile bool _restarting;
 
     /// <param name="logger">Receives lifecycle lines (starts, crashes, timings); never a password or an RPC argument.</param>
     public RedisManager(GuestConfig config, ILogger? logger = null, RedisOptions? options = null)
+        : base("redis", "Redis", logger)
     {
         _config = config;
         _options = options ?? new RedisOptions();
-        _log = logger is null ? _ => { } : message => logger.LogInformation("{Message}", message);
-        _server = new RedisServer(config, _options, _log);
+        _server = new RedisServer(config, _options, Log);
     }
-
-    public bool IsPrepared => File.Exists(_server.Paths.PreparedMarker);
 
     public RedisPreparePhases? LastPrepareTimings { get; private set; }
 
     internal RedisServer Server => _server;
 
-    public async Task PrepareAsync(PrepareRequest request, CancellationToken cancellationToken)
-    {
-        await _lifecycle.WaitAsync(cancellationToken);
-        try
-        {
-            if (IsPrepared)
-            {
-                _log("redis: already prepared; making sure it runs.");
-                await StartServerAsync(cancellationToken);
-                return;
-            }
+    protected override string PreparedMarker => _server.Paths.PreparedMarker;
 
-            _preparing = true;
-            await PrepareServerAsync(request, cancellationToken);
-        }
-        finally
-        {
-            _preparing = false;
-            _lifecycle.Release();
-        }
-    }
+    protected override ServerSupervisor? Supervisor => _server.Supervisor;
 
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        await _lifecycle.WaitAsync(cancellationToken);
-        try
-        {
-            if (!IsPrepared)
-                throw new HandlerException(GuestErrorCodes.NotReady, "Redis has not been prepared yet.");
-            await StartServerAsync(cancellationToken);
-        }
-        finally
-        {
-            _lifecycle.Release();
-        }
-    }
-
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await _lifecycle.WaitAsync(cancellationToken);
-        try
-        {
-            await _server.StopAsync();
-        }
-        finally
-        {
-            _lifecycle.Release();
-        }
-    }
-
-    public async Task RestartAsync(CancellationToken cancellationToken)
-    {
-        await _lifecycle.WaitAsync(cancellationToken);
-        try
-        {
-            if (!IsPrepared)
-                throw new HandlerException(GuestErrorCodes.NotReady, "Redis has not been prepared yet.");
-            _restarting = true;
-            await _server.StopAsync();
-            await StartServerAsync(cancellationToken);
-        }
-        finally
-        {
-            _restarting = false;
-            _lifecycle.Release();
-        }
-    }
-
-    public async Task<ServiceStatus> ProbeAsync(CancellationToken cancellationToken)
-    {
-        if (_preparing)
-            return ServiceStatus.Building;
-        if (_restarting)
-            return ServiceStatus.Restarting;
-        var supervisor = _server.Supervisor;
-        if (supervisor is not { IsSupervising: true })
-            return IsPrepared ? ServiceStatus.Shutdown : ServiceStatus.New;
-        if (!supervisor.IsRunning)
-            return ServiceStatus.Crashed;
-        try
-        {
-            await Task.Run(() =>
-            {
-                using var connection = _server.OpenAdmin(_options.ProbeTimeout);
-                connection.Execute("PING");
-            }, cancellationToken);
-            return ServiceStatus.Healthy;
-        }
-        catch (Exception e) when (e is RedisException or HandlerException)
-        {
-            return supervisor.Uptime < _options.StartupGrace ? ServiceStatus.Running : ServiceStatus.Blocked;
-        }
-    }
+    protected override TimeSpan StartupGrace => _options.StartupGrace;
 
     public Task CreateDatabasesAsync(IReadOnlyList<DatabaseSpec> databases, CancellationToken cancellationToken) =>
         Task.FromException(NoDatabases());
@@ -180,24 +85,23 @@ internal sealed class RedisManager : IDatastoreManager
     public Task<bool> IsRootEnabledAsync(CancellationToken cancellationToken) =>
         Task.FromResult(RedisRoot.IsEnabled(_server.Paths));
 
-    /// <summary>Stops the server cleanly (the guest is going away; a new guest will start it again).</summary>
-    public async ValueTask DisposeAsync()
-    {
-        await _lifecycle.WaitAsync();
-        try
+    protected override Task QueryProbeAsync(CancellationToken cancellationToken) =>
+        Task.Run(() =>
         {
-            await _server.DisposeAsync();
-        }
-        finally
-        {
-            _lifecycle.Release();
-        }
-    }
+            using var connection = _server.OpenAdmin(_options.ProbeTimeout);
+            connection.Execute("PING");
+        }, cancellationToken);
+
+    protected override bool IsProbeFailure(Exception e) => e is RedisException;
+
+    protected override Task StopServerAsync() => _server.StopAsync();
+
+    protected override ValueTask DisposeServerAsync() => _server.DisposeAsync();
 
     internal static HandlerException NoDatabases() =>
         new(GuestErrorCodes.NotSupported, "Redis has no databases in Trove's sense: database and user access operations are not supported.");
 
-    private async Task PrepareServerAsync(PrepareRequest request, CancellationToken cancellationToken)
+    protected override async Task PrepareServerAsync(PrepareRequest request, CancellationToken cancellationToken)
     {
         // Everything a caller could get wrong is checked before anything is written.
         var redisConf = RedisConfigTemplate.Render(_config, request.MemoryMb, request.ConfigOverrides);
@@ -217,7 +121,7 @@ internal sealed class RedisManager : IDatastoreManager
             await ChangeAsync(connection => RedisUsers.Create(connection, request.Users), cancellationToken);
             File.WriteAllText(_server.Paths.PreparedMarker, $"{TimeProvider.System.GetUtcNow():O}\n");
             LastPrepareTimings = new RedisPreparePhases(install, start, total.Elapsed - install - start, total.Elapsed);
-            _log($"redis: prepared in {total.Elapsed.TotalSeconds:0.000} s (install {install.TotalSeconds:0.000} s, start {start.TotalSeconds:0.000} s).");
+            Log($"redis: prepared in {total.Elapsed.TotalSeconds:0.000} s (install {install.TotalSeconds:0.000} s, start {start.TotalSeconds:0.000} s).");
         }
         catch
         {
@@ -226,7 +130,7 @@ internal sealed class RedisManager : IDatastoreManager
         }
     }
 
-    private async Task StartServerAsync(CancellationToken cancellationToken)
+    protected override async Task StartServerAsync(CancellationToken cancellationToken)
     {
         await _server.StartAsync(cancellationToken);
         await _server.WaitUntilAnsweringAsync(cancellationToken);
@@ -239,19 +143,8 @@ internal sealed class RedisManager : IDatastoreManager
             return true;
         }, cancellationToken);
 
-    /// <summary>Changes run one at a time, so the checks a batch makes first still hold when it runs.</summary>
-    private async Task<T> ChangeAsync<T>(Func<RedisConnection, T> change, CancellationToken cancellationToken)
-    {
-        await _changes.WaitAsync(cancellationToken);
-        try
-        {
-            return await ReadAsync(change, cancellationToken);
-        }
-        finally
-        {
-            _changes.Release();
-        }
-    }
+    private Task<T> ChangeAsync<T>(Func<RedisConnection, T> change, CancellationToken cancellationToken) =>
+        OneChangeAtATimeAsync(() => ReadAsync(change, cancellationToken), cancellationToken);
 
     private Task<T> ReadAsync<T>(Func<RedisConnection, T> read, CancellationToken cancellationToken) =>
         Task.Run(() =>

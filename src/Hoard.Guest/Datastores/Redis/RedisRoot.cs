@@ -19,7 +19,7 @@ internal static class RedisRoot
             RedisAcl.ValidatePassword(password);
 
         SetPassword(connection, password);
-        RedisSecretFile.Write(paths.RootPassword, password);
+        SecretFile.WriteLine(paths.RootPassword, password);
         File.WriteAllText(paths.RootEnabledMarker, $"{TimeProvider.System.GetUtcNow():O}\n");
         return new RootCredentials(RedisAcl.DefaultUser, password);
     }
@@ -28,7 +28,7 @@ internal static class RedisRoot
     {
         var password = Secrets.GeneratePassword();
         SetPassword(connection, password);
-        RedisSecretFile.Write(paths.RootPassword, password);
+        SecretFile.WriteLine(paths.RootPassword, password);
         File.Delete(paths.RootEnabledMarker);
         connection.Execute("CLIENT", "KILL", "USER", RedisAcl.DefaultUser);
     }

@@ -12,15 +12,13 @@ namespace Hoard.Guest.Datastores.Redis;
 /// </summary>
 internal sealed class RedisServer(GuestConfig config, RedisOptions options, Action<string> log) : IAsyncDisposable
 {
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
-
-    private readonly bool _asRoot = LibC.IsRoot;
+    private readonly ServerProcess _process = new(
+        "redis-server", "redis", "Redis", options.ServiceUser, options.StartTimeout, options.StopTimeout, log);
     private string? _adminPassword;
-    private ServerSupervisor? _supervisor;
 
     public RedisPaths Paths { get; } = RedisPaths.For(config.Paths);
 
-    public ServerSupervisor? Supervisor => _supervisor;
+    public ServerSupervisor? Supervisor => _process.Supervisor;
 
     /// <summary>
     /// Writes the configuration and an ACL file in which <c>default</c> and <c>os_admin</c> already have their
@@ -40,8 +38,8 @@ internal sealed class RedisServer(GuestConfig config, RedisOptions options, Acti
                 Directory.Delete(leftover, recursive: true);
         }
 
-        RedisSecretFile.Write(Paths.AdminCredentials, adminPassword);
-        RedisSecretFile.Write(Paths.RootPassword, defaultPassword);
+        SecretFile.WriteLine(Paths.AdminCredentials, adminPassword);
+        SecretFile.WriteLine(Paths.RootPassword, defaultPassword);
         _adminPassword = adminPassword;
         await File.WriteAllTextAsync(Paths.ConfigFile, redisConf, cancellationToken);
         await File.WriteAllTextAsync(Paths.AclFile,
@@ -49,82 +47,32 @@ internal sealed class RedisServer(GuestConfig config, RedisOptions options, Acti
             $"user {RedisAcl.AdminUser} on {RedisAcl.PasswordHash(adminPassword)} {string.Join(' ', RedisAcl.AllRules())}\n",
             cancellationToken);
         // ACL SAVE writes a temporary file next to the ACL file, so the server needs the directory too.
-        GiveToServiceUser(config.Paths.Data, config.Paths.Run, config.Paths.Log, config.Paths.Etc, Paths.ConfigFile, Paths.AclFile);
+        _process.GiveToServiceUser(config.Paths.Data, config.Paths.Run, config.Paths.Log, config.Paths.Etc, Paths.ConfigFile, Paths.AclFile);
     }
 
     /// <summary>Starts the server under a new supervisor.</summary>
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        if (_supervisor is { IsSupervising: true })
-            return;
-        await StopOrphanAsync(graceful: true, cancellationToken);
-        if (_supervisor is not null)
-            await _supervisor.DisposeAsync();
-        _supervisor = null;
-
-        var supervisor = new ServerSupervisor("redis-server", ServerStartInfo, Paths.OutputLog, log);
-        try
-        {
-            await supervisor.StartAsync(cancellationToken);
-        }
-        catch
-        {
-            await supervisor.DisposeAsync();
-            throw;
-        }
-
-        _supervisor = supervisor;
-    }
+    public Task StartAsync(CancellationToken cancellationToken) =>
+        _process.StartAsync(ServerStartInfo, Paths.OutputLog, () => StopOrphanAsync(graceful: true, cancellationToken), cancellationToken);
 
     /// <summary>Polls the unix socket as the guest's administrator until the server answers PING.</summary>
-    public async Task WaitUntilAnsweringAsync(CancellationToken cancellationToken)
-    {
-        var supervisor = _supervisor ?? throw new InvalidOperationException("The server has not been started.");
-        var restarts = supervisor.RestartCount;
-        var started = Stopwatch.GetTimestamp();
-        while (true)
+    public Task WaitUntilAnsweringAsync(CancellationToken cancellationToken) =>
+        _process.WaitUntilAnsweringAsync<RedisException>(() =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            try
-            {
-                using var connection = OpenAdmin(options.ProbeTimeout);
-                connection.Execute("PING");
-                return;
-            }
-            catch (RedisException e) when ((e.IsConnectionFailure || e.ErrorCode == "LOADING")
-                && Stopwatch.GetElapsedTime(started) < options.StartTimeout
-                && supervisor.RestartCount == restarts && supervisor.IsRunning)
-            {
-            }
-            catch (RedisException e)
-            {
-                var why = !supervisor.IsRunning || supervisor.RestartCount != restarts ? "redis-server exited" : e.Message;
-                throw new HandlerException(GuestErrorCodes.Internal,
-                    $"Redis did not come up within {options.StartTimeout.TotalSeconds:0} s ({why}). Last lines of {Paths.ServerLog}: {LastLines(ReadLog(), 8)}");
-            }
-
-            await Task.Delay(PollInterval, cancellationToken);
-        }
-    }
+            using var connection = OpenAdmin(options.ProbeTimeout);
+            connection.Execute("PING");
+            return Task.CompletedTask;
+        }, e => e.IsConnectionFailure || e.ErrorCode == "LOADING", Paths.ServerLog, ReadLog, cancellationToken);
 
     public RedisConnection OpenAdmin(TimeSpan timeout)
     {
         if (_adminPassword is null && !File.Exists(Paths.AdminCredentials))
             throw new HandlerException(GuestErrorCodes.NotReady, "Redis has not been prepared yet.");
-        _adminPassword ??= RedisSecretFile.Read(Paths.AdminCredentials);
+        _adminPassword ??= SecretFile.ReadLine(Paths.AdminCredentials);
         return RedisConnection.OpenUnix(Paths.Socket, RedisAcl.AdminUser, _adminPassword, timeout);
     }
 
     /// <summary>Shuts the server down with <c>SHUTDOWN</c> (it saves and syncs first), killing it if it has not exited by the stop timeout.</summary>
-    public async Task StopAsync()
-    {
-        if (_supervisor is null)
-            return;
-        var pid = _supervisor.Pid;
-        await _supervisor.StopAsync(() => Task.Run(() => Shutdown(pid)), options.StopTimeout);
-        await _supervisor.DisposeAsync();
-        _supervisor = null;
-    }
+    public Task StopAsync() => _process.StopAsync(pid => Task.Run(() => Shutdown(pid)));
 
     public async ValueTask DisposeAsync() => await StopAsync();
 
@@ -156,7 +104,7 @@ internal sealed class RedisServer(GuestConfig config, RedisOptions options, Acti
     private ProcessStartInfo ServerStartInfo()
     {
         var startInfo = new ProcessStartInfo(options.ServerPath) { ArgumentList = { Paths.ConfigFile } };
-        if (_asRoot)
+        if (_process.AsRoot)
             startInfo.UserName = options.ServiceUser;
         return startInfo;
     }
@@ -169,51 +117,7 @@ internal sealed class RedisServer(GuestConfig config, RedisOptions options, Acti
     {
         if (!File.Exists(Paths.PidFile) || !int.TryParse(File.ReadAllText(Paths.PidFile).Trim(), out var pid))
             return;
-        string commandLine;
-        try
-        {
-            commandLine = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
-        }
-        catch (IOException)
-        {
-            return;
-        }
-
-        if (!commandLine.Contains("redis-server", StringComparison.Ordinal) || !commandLine.Contains(Paths.ConfigFile, StringComparison.Ordinal))
-            return;
-
-        log($"redis: stopping pid {pid}, left running by an earlier guest.");
-        if (graceful)
-            Shutdown(pid);
-        var started = Stopwatch.GetTimestamp();
-        var killed = false;
-        while (Directory.Exists($"/proc/{pid}"))
-        {
-            if (!killed && (!graceful || Stopwatch.GetElapsedTime(started) > options.StopTimeout))
-            {
-                killed = true;
-                try
-                {
-                    using var orphan = Process.GetProcessById(pid);
-                    orphan.Kill();
-                }
-                catch (ArgumentException)
-                {
-                    // Gone in the meantime.
-                }
-            }
-
-            await Task.Delay(PollInterval, cancellationToken);
-        }
-    }
-
-    private void GiveToServiceUser(params string[] paths)
-    {
-        if (!_asRoot)
-            return;
-        var (uid, gid) = LibC.LookUpUser(options.ServiceUser);
-        foreach (var path in paths)
-            LibC.ChangeOwner(path, uid, gid);
+        await _process.StopOrphanAsync(pid, Paths.ConfigFile, graceful ? id => Shutdown(id) : null, cancellationToken);
     }
 
     private string ReadLog()
@@ -235,7 +139,4 @@ internal sealed class RedisServer(GuestConfig config, RedisOptions options, Acti
 
         return text;
     }
-
-    private static string LastLines(string text, int count) =>
-        string.Join(" | ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).TakeLast(count));
 }

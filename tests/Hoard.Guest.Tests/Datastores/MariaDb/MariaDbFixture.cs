@@ -1,9 +1,6 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Hoard.Contracts.Guest;
 using Hoard.Guest.Datastores.MariaDb;
-using Microsoft.Extensions.Logging;
 
 namespace Hoard.Guest.Tests.Datastores.MariaDb;
 
@@ -55,90 +52,20 @@ public sealed class MariaDbFixture : IAsyncLifetime
 /// <summary>The directories, port and OS user of one test instance; deleting it removes everything.</summary>
 internal sealed class MariaDbInstance : IDisposable
 {
-    private const string ServiceUser = "dbaas";
+    private readonly TestInstance _instance;
 
-    private MariaDbInstance(string root, GuestConfig config)
-    {
-        Root = root;
-        Config = config;
-    }
+    private MariaDbInstance(TestInstance instance) => _instance = instance;
 
-    public string Root { get; }
+    public string Root => _instance.Root;
 
-    public GuestConfig Config { get; }
+    public GuestConfig Config => _instance.Config;
 
-    public List<string> LogLines { get; } = [];
+    public List<string> LogLines => _instance.LogLines;
 
-    public static MariaDbInstance Create()
-    {
-        EnsureServiceUser();
-        var root = Directory.CreateTempSubdirectory("hoard-mariadb-").FullName;
-        var paths = new InstancePaths(Path.Combine(root, "data"), Path.Combine(root, "run"), Path.Combine(root, "log"), Path.Combine(root, "etc"));
-        foreach (var directory in new[] { paths.Data, paths.Run, paths.Log, paths.Etc })
-            Directory.CreateDirectory(directory);
-        Run("chown", "-R", $"{ServiceUser}:{ServiceUser}", root);
-        var config = new GuestConfig
-        {
-            InstanceId = Guid.NewGuid().ToString(),
-            Manager = "mariadb",
-            BusSocket = Path.Combine(root, "bus.sock"),
-            BusSecret = "unused",
-            Address = "127.0.0.1",
-            Port = FreePort(),
-            Paths = paths,
-        };
-        return new MariaDbInstance(root, config);
-    }
+    public static MariaDbInstance Create() =>
+        new(TestInstance.Create("mariadb"));
 
-    public MariaDbManager CreateManager() => new(Config, new ListLogger(LogLines));
+    public MariaDbManager CreateManager() => new(Config, _instance.CreateLogger());
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Root, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-        }
-    }
-
-    private static void EnsureServiceUser()
-    {
-        if (File.ReadLines("/etc/passwd").Any(line => line.StartsWith(ServiceUser + ":", StringComparison.Ordinal)))
-            return;
-        Run("useradd", "--system", "--create-home", "--home-dir", "/var/lib/hoard-dbaas", "--shell", "/usr/sbin/nologin", ServiceUser);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static void Run(string file, params string[] arguments)
-    {
-        var startInfo = new ProcessStartInfo(file) { RedirectStandardError = true };
-        foreach (var argument in arguments)
-            startInfo.ArgumentList.Add(argument);
-        using var process = Process.Start(startInfo)!;
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{file} failed with {process.ExitCode}: {error}");
-    }
-
-    private sealed class ListLogger(List<string> lines) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (lines)
-                lines.Add(formatter(state, exception));
-        }
-    }
+    public void Dispose() => _instance.Dispose();
 }

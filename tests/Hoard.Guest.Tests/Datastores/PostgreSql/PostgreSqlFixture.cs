@@ -1,9 +1,6 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Hoard.Contracts.Guest;
 using Hoard.Guest.Datastores.PostgreSql;
-using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Hoard.Guest.Tests.Datastores.PostgreSql;
@@ -57,44 +54,21 @@ public sealed class PostgreSqlFixture : IAsyncLifetime
 /// <summary>The directories, port and OS user of one test instance; deleting it removes everything.</summary>
 internal sealed class PostgreSqlInstance : IDisposable
 {
-    private const string ServiceUser = "dbaas";
+    private readonly TestInstance _instance;
 
-    private PostgreSqlInstance(string root, GuestConfig config)
-    {
-        Root = root;
-        Config = config;
-    }
+    private PostgreSqlInstance(TestInstance instance) => _instance = instance;
 
-    public string Root { get; }
+    public string Root => _instance.Root;
 
-    public GuestConfig Config { get; }
+    public GuestConfig Config => _instance.Config;
 
-    public List<string> LogLines { get; } = [];
+    public List<string> LogLines => _instance.LogLines;
 
     /// <param name="templateCache">A template cache directory shared between instances, or null for a plain initdb.</param>
-    public static PostgreSqlInstance Create(string? templateCache = null)
-    {
-        EnsureServiceUser();
-        var root = Directory.CreateTempSubdirectory("hoard-postgresql-").FullName;
-        var paths = new InstancePaths(Path.Combine(root, "data"), Path.Combine(root, "run"), Path.Combine(root, "log"), Path.Combine(root, "etc"));
-        foreach (var directory in new[] { paths.Data, paths.Run, paths.Log, paths.Etc })
-            Directory.CreateDirectory(directory);
-        Run("chown", "-R", $"{ServiceUser}:{ServiceUser}", root);
-        var config = new GuestConfig
-        {
-            InstanceId = Guid.NewGuid().ToString(),
-            Manager = "postgresql",
-            BusSocket = Path.Combine(root, "bus.sock"),
-            BusSecret = "unused",
-            Address = "127.0.0.1",
-            Port = FreePort(),
-            Paths = paths,
-            TemplateCache = templateCache,
-        };
-        return new PostgreSqlInstance(root, config);
-    }
+    public static PostgreSqlInstance Create(string? templateCache = null) =>
+        new(TestInstance.Create("postgresql", templateCache));
 
-    public PostgreSqlManager CreateManager() => new(Config, new ListLogger(LogLines));
+    public PostgreSqlManager CreateManager() => new(Config, _instance.CreateLogger());
 
     /// <summary>Logs in the way a customer does: over TCP at the instance address, with a password.</summary>
     public async Task<NpgsqlConnection> ConnectTcpAsync(string user, string? password, string database)
@@ -122,53 +96,5 @@ internal sealed class PostgreSqlInstance : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Root, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-        }
-    }
-
-    private static void EnsureServiceUser()
-    {
-        if (File.ReadLines("/etc/passwd").Any(line => line.StartsWith(ServiceUser + ":", StringComparison.Ordinal)))
-            return;
-        Run("useradd", "--system", "--create-home", "--home-dir", "/var/lib/hoard-dbaas", "--shell", "/usr/sbin/nologin", ServiceUser);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    internal static void Run(string file, params string[] arguments)
-    {
-        var startInfo = new ProcessStartInfo(file) { RedirectStandardError = true };
-        foreach (var argument in arguments)
-            startInfo.ArgumentList.Add(argument);
-        using var process = Process.Start(startInfo)!;
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{file} failed with {process.ExitCode}: {error}");
-    }
-
-    private sealed class ListLogger(List<string> lines) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (lines)
-                lines.Add(formatter(state, exception));
-        }
-    }
+    public void Dispose() => _instance.Dispose();
 }

@@ -29,7 +29,7 @@ public sealed class PostgreSqlLifecycleTests(PostgreSqlFixture fixture, ITestOut
     public async Task TemplateCache_IsMadeOnceAndCopiedForLaterInstances()
     {
         var cache = Directory.CreateTempSubdirectory("hoard-pg-templates-").FullName;
-        PostgreSqlInstance.Run("chown", "dbaas:dbaas", cache);
+        TestInstance.Run("chown", "dbaas:dbaas", cache);
         try
         {
             var times = new List<PostgreSqlPrepareTimings>();
