@@ -138,7 +138,7 @@ public class WorkflowEngineTests
     public async Task StepThatKeepsThrowing_FailsAtItsDeadlineWithTheLastErrorAsDetails()
     {
         var workflow = new ScriptedWorkflow("broken",
-            ScriptedWorkflow.Step("ignite", _ => throw new InvalidOperationException("disk on fire"), deadlineSeconds: 0.5));
+            ScriptedWorkflow.Step("ignite", _ => throw new InvalidOperationException("disk on fire"), deadlineSeconds: 2));
         var record = ScriptedWorkflow.Record("broken", "i-broken");
         _store.Insert(record);
 
