@@ -15,7 +15,7 @@ internal static partial class MariaDbNames
 {
     public const int MaxDatabaseNameLength = 64;
     public const int MaxUserNameLength = 80;
-    public const int MaxPasswordLength = 255;
+    public const int MaxPasswordLength = Passwords.MaxLength;
 
     private static readonly HashSet<string> ReservedDatabases = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -73,15 +73,7 @@ internal static partial class MariaDbNames
     }
 
     /// <summary>Never echoes the password.</summary>
-    public static void ValidatePassword(string? password)
-    {
-        if (string.IsNullOrEmpty(password))
-            throw BadRequest("A password is required.");
-        if (password.Length > MaxPasswordLength)
-            throw BadRequest($"The password is longer than {MaxPasswordLength} characters.");
-        if (password.IndexOfAny(ForbiddenUserCharacters) >= 0 || password.Any(char.IsControl))
-            throw BadRequest("The password must not contain control characters or any of ' \" ; ` , / \\.");
-    }
+    public static void ValidatePassword(string? password) => Passwords.Validate(password);
 
     /// <summary>
     /// <c>%</c>, <c>localhost</c>, or an IP address in which <c>%</c> may stand for any part (Trove: with each

@@ -14,7 +14,7 @@ internal static partial class PostgreSqlNames
 {
     /// <summary>NAMEDATALEN - 1: longer identifiers are silently truncated by the server, so they are refused.</summary>
     public const int MaxIdentifierBytes = 63;
-    public const int MaxPasswordLength = 255;
+    public const int MaxPasswordLength = Passwords.MaxLength;
 
     public const string DefaultEncoding = "UTF8";
     public const string DefaultCollation = "C.UTF-8";
@@ -84,15 +84,7 @@ internal static partial class PostgreSqlNames
     }
 
     /// <summary>Never echoes the password.</summary>
-    public static void ValidatePassword(string? password)
-    {
-        if (string.IsNullOrEmpty(password))
-            throw BadRequest("A password is required.");
-        if (password.Length > MaxPasswordLength)
-            throw BadRequest($"The password is longer than {MaxPasswordLength} characters.");
-        if (password.IndexOfAny(ForbiddenCharacters) >= 0 || password.Any(char.IsControl))
-            throw BadRequest("The password must not contain control characters or any of ' \" ; ` , / \\.");
-    }
+    public static void ValidatePassword(string? password) => Passwords.Validate(password);
 
     /// <summary>Server encoding names (<c>UTF8</c>, <c>LATIN1</c>, <c>WIN1252</c>); the server decides whether it knows them.</summary>
     public static void ValidateEncoding(string? name)
