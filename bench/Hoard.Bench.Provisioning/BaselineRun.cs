@@ -1,7 +1,7 @@
 namespace Hoard.Bench.Provisioning;
 
-/// <param name="InstallDb">mkdir + chown + mariadb-install-db.</param>
-/// <param name="StartToQuery">mariadbd start → first answered <c>select 1</c>.</param>
+/// <param name="Init">Everything before the server starts: mkdir + chown + mariadb-install-db, initdb + config, or the config file.</param>
+/// <param name="StartToQuery">Server start → first answered query (for PostgreSQL this includes creating the role).</param>
 /// <param name="Total">Nothing → first answered query.</param>
-/// <param name="IdleMemory">mariadbd after 3 s idle, when asked for.</param>
-internal sealed record BaselineRun(TimeSpan InstallDb, TimeSpan StartToQuery, TimeSpan Total, MemoryUse? IdleMemory);
+/// <param name="IdleMemory">The server after 3 s idle, when asked for.</param>
+internal sealed record BaselineRun(TimeSpan Init, TimeSpan StartToQuery, TimeSpan Total, MemoryUse? IdleMemory);

@@ -3,14 +3,16 @@ using System.Reflection;
 
 namespace Hoard.Bench.Provisioning;
 
-/// <summary>Command-line options: <c>--runs N</c>, <c>--keep</c>, <c>--server PATH</c>.</summary>
-internal sealed record BenchOptions(int Runs, bool Keep, string ServerDll)
+/// <summary>Command-line options: <c>--runs N</c>, <c>--datastores LIST</c>, <c>--keep</c>, <c>--server PATH</c>.</summary>
+internal sealed record BenchOptions(int Runs, IReadOnlyList<DatastoreSpec> Datastores, bool Keep, string ServerDll)
 {
-    public const string Usage = "usage: hoard-bench-provisioning [--runs N] [--keep] [--server path/to/hoard-server.dll]";
+    public const string Usage =
+        "usage: hoard-bench-provisioning [--runs N] [--datastores mariadb,postgresql,redis] [--keep] [--server path/to/hoard-server.dll]";
 
     public static BenchOptions Parse(string[] args)
     {
         var runs = 5;
+        IReadOnlyList<DatastoreSpec> datastores = DatastoreSpec.All;
         var keep = false;
         string? server = null;
         for (var i = 0; i < args.Length; i++)
@@ -20,6 +22,9 @@ internal sealed record BenchOptions(int Runs, bool Keep, string ServerDll)
                 case "--runs" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0:
                     runs = n;
                     i++;
+                    break;
+                case "--datastores" when i + 1 < args.Length:
+                    datastores = ParseDatastores(args[++i]);
                     break;
                 case "--keep":
                     keep = true;
@@ -32,7 +37,21 @@ internal sealed record BenchOptions(int Runs, bool Keep, string ServerDll)
             }
         }
 
-        return new BenchOptions(runs, keep, server ?? BuiltServerDll());
+        return new BenchOptions(runs, datastores, keep, server ?? BuiltServerDll());
+    }
+
+    /// <summary>A comma-separated list of datastore types, measured in the bench's fixed order whatever the list's order.</summary>
+    private static IReadOnlyList<DatastoreSpec> ParseDatastores(string list)
+    {
+        var names = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var unknown = names.FirstOrDefault(name => DatastoreSpec.All.All(d => d.Type != name));
+        if (unknown is not null || names.Length == 0)
+        {
+            throw new ArgumentException(
+                $"Unknown datastore '{unknown ?? list}': use one or more of {string.Join(',', DatastoreSpec.All.Select(d => d.Type))}.\n{Usage}");
+        }
+
+        return [.. DatastoreSpec.All.Where(d => names.Contains(d.Type))];
     }
 
     /// <summary>The hoard-server.dll that the project reference built in this configuration.</summary>

@@ -8,7 +8,7 @@ namespace Hoard.Bench.Provisioning;
 /// The baseline: what an operator types to get a private MariaDB (reference/host-notes.md §2), with the memory
 /// settings Hoard renders for its smallest flavor (m1.tiny, 512 MB) passed as options instead of a my.cnf.
 /// </summary>
-internal sealed class ByHandMariaDb(string workRoot, string? osUser)
+internal sealed class ByHandMariaDb(string workRoot, string? osUser) : IByHandBaseline
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
@@ -21,7 +21,6 @@ internal sealed class ByHandMariaDb(string workRoot, string? osUser)
     ];
 
     /// <summary>Install, start, poll until <c>select 1</c> answers, then shut down and delete the directory.</summary>
-    /// <param name="idleMemory">Also wait 3 s after the first answer and read the server's memory.</param>
     public async Task<BaselineRun> RunOnceAsync(int index, bool idleMemory, CancellationToken cancellationToken)
     {
         var dir = Path.Combine(workRoot, $"base{index}");

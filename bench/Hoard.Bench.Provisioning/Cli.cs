@@ -6,8 +6,9 @@ namespace Hoard.Bench.Provisioning;
 /// <summary>Runs a command to completion and captures what it printed.</summary>
 internal static class Cli
 {
+    /// <param name="userName">Run as this OS user (the bench runs as root); its working directory is then <c>/</c>.</param>
     public static async Task<CliResult> RunAsync(string file, IEnumerable<string> arguments, CancellationToken cancellationToken,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string>? environment = null, string? userName = null)
     {
         var start = new ProcessStartInfo(file)
         {
@@ -16,6 +17,12 @@ internal static class Cli
             RedirectStandardError = true,
             RedirectStandardInput = true,
         };
+        if (userName is not null)
+        {
+            start.UserName = userName;
+            start.WorkingDirectory = "/";
+        }
+
         foreach (var argument in arguments)
             start.ArgumentList.Add(argument);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
@@ -39,10 +46,11 @@ internal static class Cli
         return new CliResult(process.ExitCode, output);
     }
 
-    public static async Task RunCheckedAsync(string file, IEnumerable<string> arguments, CancellationToken cancellationToken)
+    public static async Task RunCheckedAsync(string file, IEnumerable<string> arguments, CancellationToken cancellationToken,
+        string? userName = null)
     {
         var list = arguments.ToList();
-        var result = await RunAsync(file, list, cancellationToken);
+        var result = await RunAsync(file, list, cancellationToken, userName: userName);
         if (result.ExitCode != 0)
             throw new InvalidOperationException($"{file} {string.Join(' ', list)} exited with {result.ExitCode}: {result.Output.Trim()}");
     }

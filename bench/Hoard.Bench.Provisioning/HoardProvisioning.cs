@@ -1,26 +1,25 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Security.Cryptography;
 
 namespace Hoard.Bench.Provisioning;
 
 /// <summary>Creates instances through the API one after another and measures each until its user can query.</summary>
 internal sealed class HoardProvisioning(TroveClient client, string dataDir)
 {
-    private const string PasswordAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
     private static readonly TimeSpan StatusPoll = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan QueryPoll = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan ActiveDeadline = TimeSpan.FromSeconds(300);
     private static readonly TimeSpan QueryDeadline = TimeSpan.FromSeconds(60);
 
+    /// <summary>Instances created and not yet deleted.</summary>
     public List<string> Created { get; } = [];
 
-    public async Task<HoardRun> RunOnceAsync(int index, CancellationToken cancellationToken)
+    public async Task<HoardRun> RunOnceAsync(DatastoreSpec datastore, int index, CancellationToken cancellationToken)
     {
-        var password = RandomNumberGenerator.GetString(PasswordAlphabet, 24);
+        var password = Passwords.New();
         var posted = DateTimeOffset.UtcNow;
         var started = Stopwatch.GetTimestamp();
-        var id = await client.CreateInstanceAsync($"bench-{index}", "bench", "bench", password, cancellationToken);
+        var id = await client.CreateInstanceAsync($"bench-{datastore.Type}-{index}", datastore, "bench", "bench", password, cancellationToken);
         Created.Add(id);
 
         string? address;
@@ -50,27 +49,53 @@ internal sealed class HoardProvisioning(TroveClient client, string dataDir)
         if (string.IsNullOrEmpty(address))
             throw new InvalidOperationException($"Instance {id} is ACTIVE without an ip.");
 
-        var environment = new Dictionary<string, string> { ["MYSQL_PWD"] = password };
         for (var attempt = 1; ; attempt++)
         {
-            var probe = await Cli.RunAsync("mariadb",
-                ["--no-defaults", "-h", address, "-P", "3306", "-u", "bench", "bench", "-e", "select 1"], cancellationToken, environment);
-            if (probe.ExitCode == 0)
+            var error = await TryFirstQueryAsync(datastore, address, password, cancellationToken);
+            if (error is null)
                 return new HoardRun(id, posted, address, toActive, Stopwatch.GetElapsedTime(started), attempt);
             if (Stopwatch.GetElapsedTime(started) - toActive > QueryDeadline)
-                throw new TimeoutException($"Instance {id} is ACTIVE but user bench could not query at {address}:3306 within {QueryDeadline.TotalSeconds:0} s: {probe.Output.Trim()}");
+                throw new TimeoutException($"Instance {id} is ACTIVE but user bench could not query at {address}:{datastore.Port} within {QueryDeadline.TotalSeconds:0} s: {error}");
             await Task.Delay(QueryPoll, cancellationToken);
         }
     }
 
-    /// <summary>The guest agent (pid file, else a /proc scan) and mariadbd of each instance.</summary>
-    public IReadOnlyList<InstanceMemory> MeasureMemory() =>
+    /// <summary>
+    /// The first query as the new user over TCP, as a customer would make it: <c>select 1</c> with the mariadb client
+    /// (the password in MYSQL_PWD, never on the command line), <c>SELECT 1</c> with Npgsql, AUTH + SET + GET in RESP.
+    /// Null when it answered, else why not.
+    /// </summary>
+    private static async Task<string?> TryFirstQueryAsync(DatastoreSpec datastore, string address, string password, CancellationToken cancellationToken)
+    {
+        switch (datastore.Type)
+        {
+            case "mariadb":
+                var environment = new Dictionary<string, string> { ["MYSQL_PWD"] = password };
+                var probe = await Cli.RunAsync("mariadb",
+                    ["--no-defaults", "-h", address, "-P", datastore.Port.ToString(CultureInfo.InvariantCulture), "-u", "bench", "bench", "-e", "select 1"],
+                    cancellationToken, environment);
+                return probe.ExitCode == 0 ? null : probe.Output.Trim();
+            case "postgresql":
+                return await PostgreSqlProbe.TrySelectOneAsync(address, datastore.Port, "bench", password, "bench", cancellationToken);
+            case "redis":
+                return await RespProbe.TryAuthSetGetAsync(address, datastore.Port, "bench", password, cancellationToken);
+            default:
+                throw new ArgumentOutOfRangeException(nameof(datastore), datastore.Type, "No first-query probe for this datastore.");
+        }
+    }
+
+    /// <summary>
+    /// The guest agent (pid file, else a /proc scan) and the database server of each instance; for PostgreSQL the
+    /// postmaster and its children together.
+    /// </summary>
+    public IReadOnlyList<InstanceMemory> MeasureMemory(DatastoreSpec datastore, IEnumerable<string> ids) =>
     [
-        .. Created.Select(id =>
+        .. ids.Select(id =>
         {
             var guest = GuestPid(id);
-            var server = ProcFs.Find("mariadbd", id).Cast<int?>().FirstOrDefault();
-            return new InstanceMemory(id, guest, guest is { } g ? ProcFs.Memory(g) : null, server, server is { } s ? ProcFs.Memory(s) : null);
+            var server = ProcFs.Find(datastore.ServerProcess, id).Cast<int?>().FirstOrDefault();
+            var memory = server is not { } s ? null : datastore == DatastoreSpec.PostgreSql ? ProcFs.MemoryWithChildren(s) : ProcFs.Memory(s);
+            return new InstanceMemory(id, guest, guest is { } g ? ProcFs.Memory(g) : null, server, memory);
         }),
     ];
 
@@ -78,12 +103,12 @@ internal sealed class HoardProvisioning(TroveClient client, string dataDir)
     /// Where the time went, from guest.log's timestamps: POST → guest process logging → prepare done → ACTIVE seen,
     /// and the guest's own split of the prepare ("prepared in … (install-db …, start …, secure …)").
     /// </summary>
-    public string Timeline(HoardRun run)
+    public string Timeline(DatastoreSpec datastore, HoardRun run)
     {
         var lines = ReadGuestLog(run.InstanceId)?.Split('\n') ?? [];
         var guestUp = Stamp(lines.FirstOrDefault(l => l.Contains("starting", StringComparison.Ordinal)));
         var prepared = Stamp(lines.FirstOrDefault(l => l.Contains("prepared in", StringComparison.OrdinalIgnoreCase)));
-        var split = lines.FirstOrDefault(l => l.Contains("mariadb: prepared in", StringComparison.Ordinal)) is { } line
+        var split = lines.FirstOrDefault(l => l.Contains($"{datastore.Type}: prepared in", StringComparison.Ordinal)) is { } line
             ? line[(line.IndexOf("prepared in", StringComparison.Ordinal) + 12)..].Trim()
             : "(no prepare timings in guest.log)";
         var active = run.Posted + run.ToActive;
@@ -95,13 +120,16 @@ internal sealed class HoardProvisioning(TroveClient client, string dataDir)
 
     private static string Ms(TimeSpan? t) => t is { } v ? $"{v.TotalMilliseconds:0} ms" : "?";
 
-    /// <summary>DELETE every instance and wait until each one answers 404.</summary>
-    public async Task DeleteAllAsync(CancellationToken cancellationToken)
+    /// <summary>DELETE every instance not yet deleted and wait until each one answers 404.</summary>
+    public Task DeleteAllAsync(CancellationToken cancellationToken) => DeleteAsync([.. Created], cancellationToken);
+
+    /// <summary>DELETE these instances and wait until each one answers 404.</summary>
+    public async Task DeleteAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
     {
-        foreach (var id in Created)
+        foreach (var id in ids)
             await client.DeleteInstanceAsync(id, cancellationToken);
         var started = Stopwatch.GetTimestamp();
-        foreach (var id in Created)
+        foreach (var id in ids)
         {
             while (await client.GetInstanceAsync(id, cancellationToken) is { } instance)
             {
@@ -109,6 +137,8 @@ internal sealed class HoardProvisioning(TroveClient client, string dataDir)
                     throw new TimeoutException($"Instance {id} is still {(string?)instance["status"]} 120 s after DELETE.");
                 await Task.Delay(StatusPoll, cancellationToken);
             }
+
+            Created.Remove(id);
         }
     }
 

@@ -55,6 +55,40 @@ internal static class ProcFs
         }
     }
 
+    /// <summary>
+    /// The process and its direct children together (PostgreSQL: the postmaster and its background processes). The PSS
+    /// sum is what the group costs; the RSS sum counts shared pages (shared_buffers, the binary) once per process.
+    /// </summary>
+    public static MemoryUse? MemoryWithChildren(int pid)
+    {
+        if (Memory(pid) is not { } own)
+            return null;
+        var children = Children(pid).Select(Memory).OfType<MemoryUse>().ToList();
+        return new MemoryUse(own.RssKb + children.Sum(m => m.RssKb), own.PssKb + children.Sum(m => m.PssKb));
+    }
+
+    /// <summary>Direct children, from <c>/proc/PID/task/*/children</c>.</summary>
+    public static List<int> Children(int pid)
+    {
+        var children = new List<int>();
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            {
+                foreach (var field in File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    if (int.TryParse(field, NumberStyles.None, CultureInfo.InvariantCulture, out var child))
+                        children.Add(child);
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        return children;
+    }
+
     private static long? Field(IEnumerable<string> lines, string name)
     {
         foreach (var line in lines)

@@ -32,7 +32,8 @@ try
 {
     report.Source = await Setup.DescribeSourceAsync(options.ServerDll, cancel.Token);
     var osUser = LibC.IsRoot ? await Setup.EnsureOsUserAsync("dbaas", cancel.Token) : null;
-    Console.WriteLine($"work dir {root}; MariaDB as {osUser ?? Environment.UserName}; {options.Runs} runs each");
+    Console.WriteLine($"work dir {root}; database servers as {osUser ?? Environment.UserName}; " +
+                      $"{string.Join(", ", options.Datastores.Select(d => d.Type))}: {options.Runs} runs each");
 
     var serverStarted = Stopwatch.GetTimestamp();
     server = HoardServerProcess.Start(options.ServerDll, dataDir, Path.Combine(root, "server.log"));
@@ -43,25 +44,44 @@ try
     var client = await TroveClient.LogInAsync(http, server.BaseUrl, credentials["OS_USERNAME"], credentials["OS_PASSWORD"],
         credentials.GetValueOrDefault("OS_PROJECT_NAME", "demo"), cancel.Token);
     hoard = new HoardProvisioning(client, dataDir);
-    var baseline = new ByHandMariaDb(root, osUser);
 
-    // Alternating keeps both sides under the same background load, which drifts on a shared 2-vCPU machine.
-    for (var i = 1; i <= options.Runs; i++)
+    // One datastore after another, each against its own by-hand baseline.
+    foreach (var datastore in options.Datastores)
     {
-        var b = await baseline.RunOnceAsync(i, idleMemory: i == options.Runs, cancel.Token);
-        report.Baseline.Add(b);
-        Console.WriteLine($"baseline {i}: {Report.Seconds(b.Total)} (install-db {Report.Seconds(b.InstallDb)}, start→query {Report.Seconds(b.StartToQuery)})");
+        var result = new DatastoreResult(datastore) { LoadAtStart = Report.Load() };
+        report.Datastores.Add(result);
+        IByHandBaseline baseline = datastore.Type switch
+        {
+            "mariadb" => new ByHandMariaDb(root, osUser),
+            "postgresql" => new ByHandPostgreSql(root, osUser),
+            "redis" => new ByHandRedis(root, osUser),
+            _ => throw new InvalidOperationException($"No by-hand baseline for {datastore.Type}."),
+        };
+        Console.WriteLine($"-- {datastore.Title} ({result.LoadAtStart})");
 
-        var h = await hoard.RunOnceAsync(i, cancel.Token);
-        report.Hoard.Add(h);
-        Console.WriteLine($"hoard    {i}: ACTIVE {Report.Seconds(h.ToActive)}, first query {Report.Seconds(h.ToQuery)} " +
-                          $"({h.InstanceId} at {h.Address}, {h.QueryAttempts} connect attempt(s))");
+        // Alternating keeps both sides under the same background load, which drifts on a shared 2-vCPU machine.
+        for (var i = 1; i <= options.Runs; i++)
+        {
+            var b = await baseline.RunOnceAsync(i, idleMemory: i == options.Runs, cancel.Token);
+            result.Baseline.Add(b);
+            Console.WriteLine($"baseline {i}: {Report.Seconds(b.Total)} ({datastore.InitLabel} {Report.Seconds(b.Init)}, start→query {Report.Seconds(b.StartToQuery)})");
+
+            var h = await hoard.RunOnceAsync(datastore, i, cancel.Token);
+            result.Hoard.Add(h);
+            Console.WriteLine($"hoard    {i}: ACTIVE {Report.Seconds(h.ToActive)}, first query {Report.Seconds(h.ToQuery)} " +
+                              $"({h.InstanceId} at {h.Address}, {h.QueryAttempts} connect attempt(s))");
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(3), cancel.Token);
+        var ids = result.Hoard.Select(h => h.InstanceId).ToList();
+        result.Instances.AddRange(hoard.MeasureMemory(datastore, ids));
+        result.HoardServer = ProcFs.Memory(server.Pid);
+        result.Timelines.AddRange(result.Hoard.Select(run => $"{run.InstanceId}: {hoard.Timeline(datastore, run)}"));
+
+        // The next datastore starts, as the first did, with no instances running (not timed).
+        if (!options.Keep)
+            await hoard.DeleteAsync(ids, cancel.Token);
     }
-
-    await Task.Delay(TimeSpan.FromSeconds(3), cancel.Token);
-    report.Instances.AddRange(hoard.MeasureMemory());
-    report.HoardServer = ProcFs.Memory(server.Pid);
-    report.Timelines.AddRange(report.Hoard.Select(run => $"{run.InstanceId}: {hoard.Timeline(run)}"));
 }
 catch (Exception e)
 {
@@ -92,6 +112,6 @@ finally
 }
 
 report.LoadAfter = Report.Load();
-if (report.Baseline.Count > 0)
+if (report.HasFigures)
     report.Print();
 return failed ? 1 : 0;

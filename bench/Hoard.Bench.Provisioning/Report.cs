@@ -2,19 +2,13 @@ using System.Globalization;
 
 namespace Hoard.Bench.Provisioning;
 
-/// <summary>Collects the figures of one bench run and prints them.</summary>
+/// <summary>Collects the figures of one bench run and prints them, one section per datastore and a summary.</summary>
 internal sealed class Report(int runs)
 {
     private const double Target = 1.5;
     private const double Goal = 1.1;
 
-    public List<BaselineRun> Baseline { get; } = [];
-
-    public List<HoardRun> Hoard { get; } = [];
-
-    public List<InstanceMemory> Instances { get; } = [];
-
-    public List<string> Timelines { get; } = [];
+    public List<DatastoreResult> Datastores { get; } = [];
 
     public string? Source { get; set; }
 
@@ -24,59 +18,75 @@ internal sealed class Report(int runs)
 
     public TimeSpan? ServerStartup { get; set; }
 
-    public MemoryUse? HoardServer { get; set; }
+    public bool HasFigures => Datastores.Any(d => d.Baseline.Count > 0);
 
     public static string Seconds(TimeSpan t) => $"{t.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture)} s";
 
     public void Print()
     {
         Console.WriteLine();
-        Console.WriteLine($"== Provisioning: MariaDB 10.11, m1.tiny (512 MB), {runs} runs each, {Environment.ProcessorCount} CPUs, {DateTime.Now:yyyy-MM-dd HH:mm} ==");
+        Console.WriteLine($"== Provisioning: {string.Join(", ", Datastores.Select(d => d.Datastore.Title))}; m1.tiny (512 MB), {runs} runs each, " +
+                          $"{Environment.ProcessorCount} CPUs, {DateTime.Now:yyyy-MM-dd HH:mm} ==");
         Console.WriteLine($"source: {Source ?? "?"}");
         Console.WriteLine($"machine load before: {LoadBefore ?? "?"}; after: {LoadAfter ?? "?"}");
-        Console.WriteLine("run  baseline total  install-db  start→query | hoard →ACTIVE  →first query  attempts");
-        for (var i = 0; i < Math.Max(Baseline.Count, Hoard.Count); i++)
+        if (ServerStartup is { } startup)
+            Console.WriteLine($"hoard-server start → API answering: {Seconds(startup)} (not part of any ratio)");
+        foreach (var result in Datastores.Where(d => d.Baseline.Count > 0 || d.Hoard.Count > 0))
+            PrintDatastore(result);
+
+        Console.WriteLine();
+        Console.WriteLine("== Summary: medians; ratio = Hoard → first query / by hand → first query ==");
+        Console.WriteLine($"{"datastore",-14}  {"by hand",9}  {"Hoard →ACTIVE",13}  {"→first query",12}  {"ratio",5}  {"(ACTIVE)",8}  verdict");
+        foreach (var result in Datastores)
         {
-            var b = i < Baseline.Count ? Baseline[i] : null;
-            var h = i < Hoard.Count ? Hoard[i] : null;
-            Console.WriteLine($"{i + 1,3}  {Cell(b?.Total),14}  {Cell(b?.InstallDb),10}  {Cell(b?.StartToQuery),11} | {Cell(h?.ToActive),13}  {Cell(h?.ToQuery),12}  {h?.QueryAttempts.ToString(CultureInfo.InvariantCulture) ?? "-",8}");
+            var (baseline, active, query) = Medians(result);
+            Console.WriteLine($"{result.Datastore.Title,-14}  {Cell(baseline),9}  {Cell(active),13}  {Cell(query),12}  " +
+                              $"{Ratio(query, baseline),5}  {Ratio(active, baseline),8}  {Verdict(query, baseline)}");
+        }
+    }
+
+    private static void PrintDatastore(DatastoreResult result)
+    {
+        var d = result.Datastore;
+        Console.WriteLine();
+        Console.WriteLine($"== {d.Title} (load at start: {result.LoadAtStart ?? "?"}) ==");
+        Console.WriteLine($"run  baseline total  {d.InitLabel,11}  start→query | hoard →ACTIVE  →first query  attempts");
+        for (var i = 0; i < Math.Max(result.Baseline.Count, result.Hoard.Count); i++)
+        {
+            var b = i < result.Baseline.Count ? result.Baseline[i] : null;
+            var h = i < result.Hoard.Count ? result.Hoard[i] : null;
+            Console.WriteLine($"{i + 1,3}  {Cell(b?.Total),14}  {Cell(b?.Init),11}  {Cell(b?.StartToQuery),11} | {Cell(h?.ToActive),13}  {Cell(h?.ToQuery),12}  {h?.QueryAttempts.ToString(CultureInfo.InvariantCulture) ?? "-",8}");
         }
 
-        var baseline = Median(Baseline.Select(b => b.Total));
-        var active = Median(Hoard.Select(h => h.ToActive));
-        var query = Median(Hoard.Select(h => h.ToQuery));
+        var (baseline, active, query) = Medians(result);
         Console.WriteLine($"median  baseline {Cell(baseline)} | hoard →ACTIVE {Cell(active)}, →first query {Cell(query)}");
-        if (Hoard.Count > 1)
+        if (result.Hoard.Count > 1)
         {
             // The first instance on a fresh data dir may pay one-time work (e.g. a cached data-dir template).
-            Console.WriteLine($"hoard first instance →first query {Cell(Hoard[0].ToQuery)}; median of the others {Cell(Median(Hoard.Skip(1).Select(h => h.ToQuery)))}");
+            Console.WriteLine($"hoard first instance →first query {Cell(result.Hoard[0].ToQuery)}; median of the others {Cell(Median(result.Hoard.Skip(1).Select(h => h.ToQuery)))}");
         }
 
-        if (ServerStartup is { } startup)
-            Console.WriteLine($"hoard-server start → API answering: {Seconds(startup)} (not part of the ratio)");
-        if (baseline is { } b0 && query is { } q && active is { } a)
+        if (baseline is not null && query is not null)
         {
-            var ratio = q / b0;
-            var verdict = ratio <= Goal ? "goal met" : ratio <= Target ? "target met, goal not met" : "TARGET NOT MET";
-            Console.WriteLine($"ratio hoard/baseline (first query): {ratio:0.00} (target ≤ {Target}, goal ≤ {Goal}): {verdict}");
-            Console.WriteLine($"ratio hoard/baseline (ACTIVE):      {a / b0:0.00}");
+            Console.WriteLine($"ratio hoard/baseline (first query): {Ratio(query, baseline)} (target ≤ {Target}, goal ≤ {Goal}): {Verdict(query, baseline)}");
+            Console.WriteLine($"ratio hoard/baseline (ACTIVE):      {Ratio(active, baseline)}");
         }
 
         Console.WriteLine();
         Console.WriteLine("memory after ~3 s idle:");
-        foreach (var m in Instances)
-            Console.WriteLine($"  {m.InstanceId}: guest pid {m.GuestPid?.ToString(CultureInfo.InvariantCulture) ?? "?"} {m.Guest?.ToString() ?? "-"}; mariadbd pid {m.ServerPid?.ToString(CultureInfo.InvariantCulture) ?? "?"} {m.Server?.ToString() ?? "-"}");
-        PrintMedian("guest agent", Instances.Select(m => m.Guest));
-        PrintMedian("mariadbd (Hoard)", Instances.Select(m => m.Server));
-        PrintMedian("mariadbd (baseline, same memory settings)", Baseline.Select(b => b.IdleMemory));
-        if (HoardServer is not null)
-            Console.WriteLine($"  hoard-server: {HoardServer} (with {Instances.Count} instances)");
+        foreach (var m in result.Instances)
+            Console.WriteLine($"  {m.InstanceId}: guest pid {m.GuestPid?.ToString(CultureInfo.InvariantCulture) ?? "?"} {m.Guest?.ToString() ?? "-"}; {d.ServerLabel} pid {m.ServerPid?.ToString(CultureInfo.InvariantCulture) ?? "?"} {m.Server?.ToString() ?? "-"}");
+        PrintMedian("guest agent", result.Instances.Select(m => m.Guest));
+        PrintMedian($"{d.ServerLabel} (Hoard)", result.Instances.Select(m => m.Server));
+        PrintMedian($"{d.ServerLabel} (baseline, same memory settings)", result.Baseline.Select(b => b.IdleMemory));
+        if (result.HoardServer is not null)
+            Console.WriteLine($"  hoard-server: {result.HoardServer} (with {result.Instances.Count} instances)");
 
-        if (Timelines.Count > 0)
+        if (result.Timelines.Count > 0)
         {
             Console.WriteLine();
             Console.WriteLine("where Hoard's time went (guest.log timestamps):");
-            foreach (var line in Timelines)
+            foreach (var line in result.Timelines)
                 Console.WriteLine($"  {line}");
         }
     }
@@ -96,6 +106,20 @@ internal sealed class Report(int runs)
         }
 
         return pressure is null ? $"loadavg {load}" : $"loadavg {load}, cpu pressure {pressure}%";
+    }
+
+    private static (TimeSpan? Baseline, TimeSpan? Active, TimeSpan? Query) Medians(DatastoreResult result) =>
+        (Median(result.Baseline.Select(b => b.Total)), Median(result.Hoard.Select(h => h.ToActive)), Median(result.Hoard.Select(h => h.ToQuery)));
+
+    private static string Ratio(TimeSpan? value, TimeSpan? baseline) =>
+        value is { } v && baseline is { } b && b > TimeSpan.Zero ? (v / b).ToString("0.00", CultureInfo.InvariantCulture) : "-";
+
+    private static string Verdict(TimeSpan? query, TimeSpan? baseline)
+    {
+        if (query is not { } q || baseline is not { } b || b <= TimeSpan.Zero)
+            return "-";
+        var ratio = q / b;
+        return ratio <= Goal ? "goal met" : ratio <= Target ? "target met, goal not met" : "TARGET NOT MET";
     }
 
     private static void PrintMedian(string name, IEnumerable<MemoryUse?> values)

@@ -43,26 +43,29 @@ internal sealed class TroveClient(HttpClient http, string endpoint, string token
         return new TroveClient(http, url.TrimEnd('/'), token);
     }
 
-    /// <summary>POST /instances: m1.tiny, 1 GB, MariaDB 10.11, one database and one user with access to it.</summary>
-    public async Task<string> CreateInstanceAsync(string name, string database, string user, string password, CancellationToken cancellationToken)
+    /// <summary>
+    /// POST /instances: m1.tiny, 1 GB, the datastore's version, and one user; where the datastore has databases, one
+    /// database the user has access to.
+    /// </summary>
+    public async Task<string> CreateInstanceAsync(string name, DatastoreSpec datastore, string database, string user, string password,
+        CancellationToken cancellationToken)
     {
-        var body = new JsonObject
+        var userSpec = new JsonObject { ["name"] = user, ["password"] = password };
+        var instance = new JsonObject
         {
-            ["instance"] = new JsonObject
-            {
-                ["name"] = name,
-                ["flavorRef"] = "1",
-                ["volume"] = new JsonObject { ["size"] = 1 },
-                ["datastore"] = new JsonObject { ["type"] = "mariadb", ["version"] = "10.11" },
-                ["databases"] = new JsonArray(new JsonObject { ["name"] = database }),
-                ["users"] = new JsonArray(new JsonObject
-                {
-                    ["name"] = user,
-                    ["password"] = password,
-                    ["databases"] = new JsonArray(new JsonObject { ["name"] = database }),
-                }),
-            },
+            ["name"] = name,
+            ["flavorRef"] = "1",
+            ["volume"] = new JsonObject { ["size"] = 1 },
+            ["datastore"] = new JsonObject { ["type"] = datastore.Type, ["version"] = datastore.Version },
         };
+        if (datastore.HasDatabases)
+        {
+            instance["databases"] = new JsonArray(new JsonObject { ["name"] = database });
+            userSpec["databases"] = new JsonArray(new JsonObject { ["name"] = database });
+        }
+
+        instance["users"] = new JsonArray(userSpec);
+        var body = new JsonObject { ["instance"] = instance };
         using var response = await SendAsync(HttpMethod.Post, "/instances", body, cancellationToken);
         var text = await response.Content.ReadAsStringAsync(cancellationToken);
         if (!response.IsSuccessStatusCode)

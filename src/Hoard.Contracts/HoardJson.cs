@@ -26,6 +26,9 @@ namespace Hoard.Contracts;
 [JsonSerializable(typeof(CreateUsersRequest))]
 [JsonSerializable(typeof(NameRequest))]
 [JsonSerializable(typeof(BoolResult))]
+[JsonSerializable(typeof(UpdateOverridesRequest))]
+[JsonSerializable(typeof(UpdateOverridesResult))]
+[JsonSerializable(typeof(ConfigurationValues))]
 [JsonSerializable(typeof(IReadOnlyList<UserRef>))]
 [JsonSerializable(typeof(IReadOnlyList<UserSpec>))]
 public sealed partial class HoardJson : JsonSerializerContext

@@ -202,6 +202,10 @@ internal sealed class GuestAgent(GuestConfig config, IMessageBus bus, IDatastore
                 return null;
             case GuestMethods.IsRootEnabled:
                 return HoardJson.ToElement(new BoolResult(await manager.IsRootEnabledAsync(cancellationToken)));
+            case GuestMethods.UpdateOverrides:
+                return HoardJson.ToElement(await manager.UpdateOverridesAsync(HoardJson.FromElement<UpdateOverridesRequest>(message.Args), cancellationToken));
+            case GuestMethods.GetConfiguration:
+                return HoardJson.ToElement(new ConfigurationValues(await manager.GetConfigurationAsync(cancellationToken)));
             default:
                 throw new HandlerException(GuestErrorCodes.NotSupported, $"The guest does not know '{message.Method}'.");
         }

@@ -42,14 +42,15 @@ public sealed class CatalogStore(StateDb db)
         foreach (var v in definition.Versions)
         {
             await connection.ExecuteAsync(
-                "INSERT INTO datastore_versions (id, datastore_id, name, version, manager, active, capabilities) " +
-                "VALUES (@Id, @DatastoreId, @Name, @Version, @Manager, @Active, @Capabilities) ON CONFLICT (id) DO UPDATE SET " +
+                "INSERT INTO datastore_versions (id, datastore_id, name, version, manager, active, capabilities, parameters) " +
+                "VALUES (@Id, @DatastoreId, @Name, @Version, @Manager, @Active, @Capabilities, @Parameters) ON CONFLICT (id) DO UPDATE SET " +
                 "name = excluded.name, version = excluded.version, manager = excluded.manager, active = excluded.active, " +
-                "capabilities = excluded.capabilities",
+                "capabilities = excluded.capabilities, parameters = excluded.parameters",
                 new
                 {
                     v.Id, DatastoreId = definition.Id, v.Name, v.Version, v.Manager, v.Active,
                     Capabilities = JsonSerializer.Serialize(v.Capabilities, CatalogJson.Default.DatastoreCapabilities),
+                    Parameters = JsonSerializer.Serialize(v.Parameters ?? [], CatalogJson.Default.IReadOnlyListConfigurationParameter),
                 }, tx);
         }
 
@@ -72,11 +73,12 @@ public sealed class CatalogStore(StateDb db)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
         var rows = await connection.QueryAsync<(string Id, string DatastoreId, string DatastoreName, string Name, string Version,
-            string Manager, long Active, string Capabilities)>(
-            "SELECT v.id, v.datastore_id, d.name, v.name, v.version, v.manager, v.active, v.capabilities " +
+            string Manager, long Active, string Capabilities, string Parameters)>(
+            "SELECT v.id, v.datastore_id, d.name, v.name, v.version, v.manager, v.active, v.capabilities, v.parameters " +
             "FROM datastore_versions v JOIN datastores d ON d.id = v.datastore_id ORDER BY d.name, v.name");
         return [.. rows.Select(r => new DatastoreVersion(r.Id, r.DatastoreId, r.DatastoreName, r.Name, r.Version, r.Manager,
-            r.Active != 0, JsonSerializer.Deserialize(r.Capabilities, CatalogJson.Default.DatastoreCapabilities)!))];
+            r.Active != 0, JsonSerializer.Deserialize(r.Capabilities, CatalogJson.Default.DatastoreCapabilities)!,
+            JsonSerializer.Deserialize(r.Parameters, CatalogJson.Default.IReadOnlyListConfigurationParameter) ?? []))];
     }
 
     public async Task<DatastoreVersion?> GetVersionAsync(string id, CancellationToken cancellationToken) =>

@@ -10,7 +10,8 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
 {
     private const string Columns =
         "id, project_id, name, flavor_id, datastore_version_id, volume_size, task, server_status, service_status, " +
-        "service_status_updated, address, port, bus_secret_hash, availability_zone, created, updated, deleted, deleted_at";
+        "service_status_updated, address, port, bus_secret_hash, availability_zone, created, updated, deleted, deleted_at, " +
+        "configuration_id, configuration_applied";
 
     /// <summary>Insert an instance and the workflow that builds it, atomically.</summary>
     public async Task InsertAsync(InstanceRecord instance, WorkflowRecord workflow, CancellationToken cancellationToken)
@@ -20,7 +21,7 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
         await connection.ExecuteAsync(
             $"INSERT INTO instances ({Columns}) VALUES (@Id, @ProjectId, @Name, @FlavorId, @DatastoreVersionId, @VolumeSize, " +
             "@Task, @ServerStatus, @ServiceStatus, @ServiceStatusUpdated, @Address, @Port, @BusSecretHash, @AvailabilityZone, " +
-            "@Created, @Updated, 0, NULL)", Params(instance), tx);
+            "@Created, @Updated, 0, NULL, @ConfigurationId, NULL)", Params(instance), tx);
         await WorkflowStore.InsertAsync(connection, tx, workflow);
         await tx.CommitAsync(cancellationToken);
     }
@@ -48,7 +49,7 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
         return [.. await connection.QueryAsync<InstanceRecord>(
-            $"SELECT {Columns} FROM instances WHERE deleted = 0 AND task IN ('Building', 'Deleting', 'Rebooting', 'Resizing') " +
+            $"SELECT {Columns} FROM instances WHERE deleted = 0 AND task IN ('Building', 'Deleting', 'Rebooting', 'Resizing', 'Updating') " +
             "AND updated < @cutoff AND NOT EXISTS (SELECT 1 FROM workflows w WHERE w.instance_id = instances.id AND w.status = 'RUNNING')",
             new { cutoff = Ts.Of(unchangedSince) })];
     }
@@ -95,6 +96,67 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
     public Task SetAddressAsync(string id, string address, CancellationToken cancellationToken) =>
         ExecuteAsync("UPDATE instances SET address = @address, updated = @now WHERE id = @id",
             new { id, address, now = Ts.Of(time.GetUtcNow()) }, cancellationToken);
+
+    /// <summary>
+    /// Attach (or, with null, detach) a configuration group and start the workflow that applies it, if the instance
+    /// is in one of <paramref name="allowedFrom"/> and still has <paramref name="expectedConfigurationId"/>.
+    /// </summary>
+    public async Task<bool> TryBeginConfigurationAsync(string id, string? expectedConfigurationId, string? configurationId,
+        WorkflowRecord workflow, IReadOnlyCollection<InstanceTask> allowedFrom, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        var allowed = allowedFrom.Select(t => t.ToString()).ToArray();
+        var changed = await connection.ExecuteAsync(
+            "UPDATE instances SET task = @task, configuration_id = @configurationId, updated = @now WHERE id = @id AND deleted = 0 " +
+            "AND task IN @allowed AND configuration_id IS @expectedConfigurationId",
+            new
+            {
+                id, task = nameof(InstanceTask.Updating), configurationId, expectedConfigurationId, allowed,
+                now = Ts.Of(time.GetUtcNow()),
+            }, tx);
+        if (changed == 0)
+        {
+            return false;
+        }
+
+        await WorkflowStore.InsertAsync(connection, tx, workflow);
+        await tx.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    /// <summary>Put back the group an attach replaced, unless something changed it since.</summary>
+    public async Task<bool> TrySetConfigurationAsync(string id, InstanceTask task, string? expectedConfigurationId,
+        string? configurationId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(
+            "UPDATE instances SET configuration_id = @configurationId, updated = @now WHERE id = @id AND deleted = 0 " +
+            "AND task = @task AND configuration_id IS @expectedConfigurationId",
+            new { id, task = task.ToString(), expectedConfigurationId, configurationId, now = Ts.Of(time.GetUtcNow()) }) > 0;
+    }
+
+    /// <summary>Record what the guest confirmed and end the task, unless another action took over meanwhile.</summary>
+    public async Task<bool> TryFinishConfigurationAsync(string id, InstanceTask expected, InstanceTask task, string applied,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(
+            "UPDATE instances SET task = @task, configuration_applied = @applied, updated = @now WHERE id = @id AND task = @expected",
+            new { id, task = task.ToString(), expected = expected.ToString(), applied, now = Ts.Of(time.GetUtcNow()) }) > 0;
+    }
+
+    public Task SetConfigurationAppliedAsync(string id, string applied, CancellationToken cancellationToken) =>
+        ExecuteAsync("UPDATE instances SET configuration_applied = @applied WHERE id = @id", new { id, applied }, cancellationToken);
+
+    /// <summary>Live instances with a group attached or a group's overrides still applied, for the reconciler.</summary>
+    public async Task<IReadOnlyList<InstanceRecord>> ListConfiguredAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return [.. await connection.QueryAsync<InstanceRecord>(
+            $"SELECT {Columns} FROM instances WHERE deleted = 0 AND (configuration_id IS NOT NULL OR " +
+            "(configuration_applied IS NOT NULL AND configuration_applied <> ''))")];
+    }
 
     public Task SetBusSecretHashAsync(string id, string hash, CancellationToken cancellationToken) =>
         ExecuteAsync("UPDATE instances SET bus_secret_hash = @hash WHERE id = @id", new { id, hash }, cancellationToken);
@@ -180,7 +242,7 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
         i.Id, i.ProjectId, i.Name, i.FlavorId, i.DatastoreVersionId, i.VolumeSize,
         Task = i.Task.ToString(), ServerStatus = i.ServerStatus.ToString(), ServiceStatus = i.ServiceStatus.ToString(),
         ServiceStatusUpdated = Ts.Of(i.ServiceStatusUpdated), i.Address, i.Port, i.BusSecretHash, i.AvailabilityZone,
-        Created = Ts.Of(i.Created), Updated = Ts.Of(i.Updated),
+        Created = Ts.Of(i.Created), Updated = Ts.Of(i.Updated), i.ConfigurationId,
     };
 
     internal static DbTransaction? NoTransaction => null;

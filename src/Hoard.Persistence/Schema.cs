@@ -39,5 +39,17 @@ internal static class Schema
             PRIMARY KEY (instance_id, method));
         CREATE TABLE root_history (instance_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, created TEXT NOT NULL);
         """,
+        // 2: configuration groups. configuration_applied is the digest of the overrides the guest last confirmed
+        // ("failed:<digest>" when it refused them), so a reconciler knows which instances still need them.
+        """
+        ALTER TABLE datastore_versions ADD COLUMN parameters TEXT NOT NULL DEFAULT '[]';
+        CREATE TABLE configurations (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, name TEXT NOT NULL, description TEXT,
+            datastore_version_id TEXT NOT NULL REFERENCES datastore_versions(id), "values" TEXT NOT NULL,
+            created TEXT NOT NULL, updated TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0, deleted_at TEXT);
+        CREATE INDEX ix_configurations_project ON configurations (project_id, deleted, created);
+        ALTER TABLE instances ADD COLUMN configuration_id TEXT REFERENCES configurations(id);
+        ALTER TABLE instances ADD COLUMN configuration_applied TEXT;
+        CREATE INDEX ix_instances_configuration ON instances (configuration_id) WHERE deleted = 0;
+        """,
     ];
 }

@@ -57,6 +57,63 @@ public sealed class OpenStackCliTests(HoardServerFixture server)
         Assert.Empty(ProcessTable.Mentioning(id));
     }
 
+    [Fact]
+    public async Task OpenStackClient_ConfigurationGroup_LiveValue_ThenRestartRequiredValue()
+    {
+        const string Instance = "e2e-cfg";
+        var body = TroveClient.InstanceBody(Instance, "shop", "app", AppPassword);
+        var id = (await server.Client.CreateInstanceAsync(server.Admin, body))["id"]!.GetValue<string>();
+
+        var parameters = await OpenStackOkAsync("database", "configuration", "parameter", "list", "10.11", "--datastore", "mariadb", "-f", "json");
+        Assert.Contains(JsonNode.Parse(parameters)!.AsArray(), p => p!["Name"]!.GetValue<string>() == "max_connections");
+
+        var created = await OpenStackOkAsync("database", "configuration", "create", "e2e-group", """{"max_connections": 142}""",
+            "--datastore", "mariadb", "--datastore-version", "10.11", "-f", "json");
+        var group = JsonNode.Parse(created)!["id"]!.GetValue<string>();
+        var ip = (await server.Client.WaitForActiveAsync(server.Admin, id))["ip"]![0]!.GetValue<string>();
+
+        await OpenStackOkAsync("database", "configuration", "attach", Instance, group);
+        await server.Client.WaitForActiveAsync(server.Admin, id);
+        Assert.Equal("142", await GlobalAsync(ip, "max_connections"));
+        Assert.Contains(id, await OpenStackOkAsync("database", "configuration", "instances", group, "-f", "json"), StringComparison.Ordinal);
+        var defaults = await OpenStackOkAsync("database", "configuration", "default", Instance, "-f", "json");
+        Assert.Contains("142", defaults, StringComparison.Ordinal);
+
+        await OpenStackOkAsync("database", "configuration", "parameter", "set", group, $$"""{"{{StaticParameter}}": {{StaticValue}}}""");
+        await server.Client.WaitForStatusAsync(server.Admin, id, "RESTART_REQUIRED");
+        Assert.NotEqual(StaticValue, await GlobalAsync(ip, StaticParameter));
+        var shown = await OpenStackOkAsync("database", "instance", "show", Instance, "-f", "json");
+        Assert.Equal("RESTART_REQUIRED", JsonNode.Parse(shown)!["status"]!.GetValue<string>());
+
+        await OpenStackOkAsync("database", "instance", "restart", Instance);
+        await server.Client.WaitForActiveAsync(server.Admin, id);
+        Assert.Equal(StaticValue, await GlobalAsync(ip, StaticParameter));
+        Assert.Equal("142", await GlobalAsync(ip, "max_connections"));
+
+        var refused = await OpenStackAsync("database", "configuration", "delete", group);
+        Assert.False(refused.Succeeded, $"a group in use was deleted: {refused}");
+        await OpenStackOkAsync("database", "configuration", "detach", Instance);
+        await server.Client.WaitForStatusAsync(server.Admin, id, "RESTART_REQUIRED");
+        Assert.Equal("50", await GlobalAsync(ip, "max_connections"));
+        await OpenStackOkAsync("database", "configuration", "delete", group);
+        await OpenStackOkAsync("database", "instance", "delete", Instance);
+        await server.Client.WaitUntilGoneAsync(server.Admin, id);
+    }
+
+    // Read-only in MariaDB: a change waits for the next restart.
+    private const string StaticParameter = "back_log";
+    private const string StaticValue = "97";
+
+    private static async Task<string> GlobalAsync(string ip, string variable) =>
+        (await MariaDbClient.QueryOkAsync(ip, "app", AppPassword, null, $"SELECT @@GLOBAL.{variable}")).Trim();
+
+    private async Task<string> OpenStackOkAsync(params string[] arguments)
+    {
+        var result = await OpenStackAsync(arguments);
+        Assert.True(result.Succeeded, result.ToString());
+        return result.Stdout;
+    }
+
     /// <summary>Runs <c>openstack</c> with the admin-openrc.sh credentials and nothing else from the caller's OS_* settings.</summary>
     private Task<ProcessResult> OpenStackAsync(params string[] arguments)
     {

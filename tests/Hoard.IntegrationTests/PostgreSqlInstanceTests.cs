@@ -24,9 +24,9 @@ public sealed class PostgreSqlInstanceTests(HoardServerFixture server)
         Assert.Equal("postgresql", active["datastore"]!["type"]!.GetValue<string>());
         var ip = active["ip"]![0]!.GetValue<string>();
 
-        var written = await PsqlAsync(ip, "app", Password, "shop", "CREATE TABLE t (v int); INSERT INTO t VALUES (42); SELECT v FROM t;");
+        var written = await PsqlClient.QueryAsync(ip, "app", Password, "shop", "CREATE TABLE t (v int); INSERT INTO t VALUES (42); SELECT v FROM t;");
         Assert.True(written.Succeeded && written.Stdout.Contains("42", StringComparison.Ordinal), written.ToString());
-        var superuser = await PsqlAsync(ip, "postgres", "guess", "shop", "SELECT 1");
+        var superuser = await PsqlClient.QueryAsync(ip, "postgres", "guess", "shop", "SELECT 1");
         Assert.False(superuser.Succeeded, $"postgres logged in over TCP: {superuser}");
 
         TroveClient.Expect(await Client.PostAsync(Admin, $"instances/{id}/databases", """{"databases":[{"name":"reports"}]}"""), 202);
@@ -37,15 +37,10 @@ public sealed class PostgreSqlInstanceTests(HoardServerFixture server)
         Assert.True(duplicate.Status == 400, duplicate.ToString());
 
         TroveClient.Expect(await Client.PutAsync(Admin, $"instances/{id}/users/app/databases", """{"databases":[{"name":"reports"}]}"""), 202);
-        var inReports = await PsqlAsync(ip, "app", Password, "reports", "CREATE TABLE r (v int)");
+        var inReports = await PsqlClient.QueryAsync(ip, "app", Password, "reports", "CREATE TABLE r (v int)");
         Assert.True(inReports.Succeeded, inReports.ToString());
 
         TroveClient.Expect(await Client.DeleteAsync(Admin, $"instances/{id}"), 202);
         await Client.WaitUntilGoneAsync(Admin, id);
     }
-
-    /// <summary>psql with the password in PGPASSWORD, never on the command line.</summary>
-    private static Task<ProcessResult> PsqlAsync(string host, string user, string password, string database, string sql) =>
-        ProcessRunner.RunAsync("psql", ["-h", host, "-U", user, "-d", database, "-v", "ON_ERROR_STOP=1", "-Atc", sql],
-            new Dictionary<string, string?> { ["PGPASSWORD"] = password, ["PGCONNECT_TIMEOUT"] = "10" });
 }

@@ -33,10 +33,10 @@ public sealed class RedisInstanceTests(HoardServerFixture server)
         Assert.Equal("redis", active["datastore"]!["type"]!.GetValue<string>());
         var ip = active["ip"]![0]!.GetValue<string>();
 
-        Assert.Equal("OK", (await RedisCliAsync(ip, "app", Password, "SET", "greeting", "hello")).Trim());
-        Assert.Equal("hello", (await RedisCliAsync(ip, "app", Password, "GET", "greeting")).Trim());
-        Assert.Contains("NOPERM", await RedisCliAsync(ip, "app", Password, "FLUSHALL"), StringComparison.Ordinal);
-        Assert.Contains("NOAUTH", await RedisCliAsync(ip, null, null, "GET", "greeting"), StringComparison.Ordinal);
+        Assert.Equal("OK", (await RedisCli.RunAsync(ip, "app", Password, "SET", "greeting", "hello")).Trim());
+        Assert.Equal("hello", (await RedisCli.RunAsync(ip, "app", Password, "GET", "greeting")).Trim());
+        Assert.Contains("NOPERM", await RedisCli.RunAsync(ip, "app", Password, "FLUSHALL"), StringComparison.Ordinal);
+        Assert.Contains("NOAUTH", await RedisCli.RunAsync(ip, null, null, "GET", "greeting"), StringComparison.Ordinal);
 
         var databases = await Client.GetAsync(Admin, $"instances/{id}/databases");
         Assert.True(databases.Status == 501 && databases.Text.Contains("notImplemented", StringComparison.Ordinal), databases.ToString());
@@ -49,30 +49,10 @@ public sealed class RedisInstanceTests(HoardServerFixture server)
         var root = TroveClient.Expect(await Client.PostAsync(Admin, $"instances/{id}/root", null), 200);
         var rootUser = root.Object["user"]!;
         var rootPassword = rootUser["password"]!.GetValue<string>();
-        Assert.Contains("OK", await RedisCliAsync(ip, rootUser["name"]!.GetValue<string>(), rootPassword, "CONFIG", "SET", "maxmemory-policy", "noeviction"),
+        Assert.Contains("OK", await RedisCli.RunAsync(ip, rootUser["name"]!.GetValue<string>(), rootPassword, "CONFIG", "SET", "maxmemory-policy", "noeviction"),
             StringComparison.Ordinal);
 
         TroveClient.Expect(await Client.DeleteAsync(Admin, $"instances/{id}"), 202);
         await Client.WaitUntilGoneAsync(Admin, id);
-    }
-
-    /// <summary>redis-cli with the password in REDISCLI_AUTH, never on the command line.</summary>
-    private static async Task<string> RedisCliAsync(string host, string? user, string? password, params string[] command)
-    {
-        var arguments = new List<string> { "-h", host, "-p", "6379" };
-        if (user is not null)
-        {
-            arguments.AddRange(["--user", user]);
-        }
-
-        arguments.AddRange(command);
-        var environment = new Dictionary<string, string?>();
-        if (password is not null)
-        {
-            environment["REDISCLI_AUTH"] = password;
-        }
-
-        var result = await ProcessRunner.RunAsync("redis-cli", arguments, environment);
-        return result.Stdout + result.Stderr;
     }
 }

@@ -21,6 +21,8 @@ public static class GuestMethods
     public const string EnableRoot = "enable_root";
     public const string DisableRoot = "disable_root";
     public const string IsRootEnabled = "is_root_enabled";
+    public const string UpdateOverrides = "update_overrides";
+    public const string GetConfiguration = "get_configuration";
 }
 
 /// <summary>Error codes a guest returns; the API maps each to a Trove fault.</summary>

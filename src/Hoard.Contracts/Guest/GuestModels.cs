@@ -39,3 +39,24 @@ public sealed record PrepareRequest(
     IReadOnlyList<DatabaseSpec> Databases,
     IReadOnlyList<UserSpec> Users,
     IReadOnlyDictionary<string, string>? ConfigOverrides = null);
+
+/// <summary>
+/// A new set of configuration overrides for a prepared instance. The guest rewrites its configuration so a
+/// restart keeps them, applies the changed dynamic settings live, and reports which changes wait for a restart.
+/// </summary>
+/// <param name="MemoryMb">The flavor's memory: flavor-derived values are the defaults the overrides replace.</param>
+/// <param name="Overrides">The complete override set, values already in the datastore's own syntax; an empty set
+/// returns the instance to its flavor defaults.</param>
+/// <param name="RestartRequired">Names the datastore version's parameter schema marks restart-required: a change
+/// to one of these is never applied live.</param>
+public sealed record UpdateOverridesRequest(
+    int MemoryMb,
+    IReadOnlyDictionary<string, string> Overrides,
+    IReadOnlyList<string> RestartRequired);
+
+/// <param name="Applied">Settings whose new value the running server uses now.</param>
+/// <param name="PendingRestart">Settings written to the configuration that take effect at the next restart.</param>
+public sealed record UpdateOverridesResult(IReadOnlyList<string> Applied, IReadOnlyList<string> PendingRestart);
+
+/// <summary>The settings the instance's configuration file holds (flavor defaults with overrides applied).</summary>
+public sealed record ConfigurationValues(IReadOnlyDictionary<string, string> Values);

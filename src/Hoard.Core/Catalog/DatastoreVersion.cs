@@ -16,7 +16,8 @@ public sealed record DatastoreVersion(
     string Version,
     string Manager,
     bool Active,
-    DatastoreCapabilities Capabilities);
+    DatastoreCapabilities Capabilities,
+    IReadOnlyList<ConfigurationParameter> Parameters);
 
 /// <remarks>Settable, not init-only: source-generated JSON would reset missing init-only properties to null.</remarks>
 public sealed record DatastoreCapabilities
@@ -36,14 +37,54 @@ public sealed record DatastoreCapabilities
     public bool SupportsUserHost { get; set; } = true;
     public bool SupportsRoot { get; set; } = true;
     public int MinimumRamMb { get; set; } = 256;
+
+    /// <summary>How a boolean configuration value is written in the datastore's configuration (e.g. ON, on, yes).</summary>
+    public string BooleanTrue { get; set; } = "ON";
+
+    public string BooleanFalse { get; set; } = "OFF";
+}
+
+/// <summary>
+/// One setting users may put in a configuration group (Trove's validation rules), as the datastore version's
+/// definition declares it.
+/// </summary>
+public sealed record ConfigurationParameter
+{
+    public string Name { get; set; } = "";
+
+    /// <summary><c>integer</c>, <c>float</c>, <c>boolean</c> or <c>string</c>: the JSON type a value must have.</summary>
+    public string Type { get; set; } = "string";
+
+    public decimal? Min { get; set; }
+    public decimal? Max { get; set; }
+
+    /// <summary>True when the server reads the setting only at start: a change waits for a restart.</summary>
+    public bool RestartRequired { get; set; }
+
+    public string? Description { get; set; }
+
+    /// <summary>For strings: the only values accepted (compared case-insensitively), if the set is closed.</summary>
+    public IReadOnlyList<string>? AllowedValues { get; set; }
+
+    /// <summary>What an integer counts: <c>bytes</c>, <c>kB</c>, <c>MB</c> (memory; checked against the flavor),
+    /// or a unit only documented (<c>ms</c>, <c>s</c>, …).</summary>
+    public string? Unit { get; set; }
+
+    /// <summary>Appended to the value when it is written to the datastore's configuration (e.g. <c>MB</c>).</summary>
+    public string? Suffix { get; set; }
+
+    /// <summary>For memory settings: the largest share of the flavor's RAM a value may take.</summary>
+    public double? MaxRamFraction { get; set; }
 }
 
 public sealed record DatastoreDefinition(string Id, string Name, IReadOnlyList<DatastoreVersionDefinition> Versions);
 
 public sealed record DatastoreVersionDefinition(
-    string Id, string Name, string Version, string Manager, bool Active, bool Default, DatastoreCapabilities Capabilities);
+    string Id, string Name, string Version, string Manager, bool Active, bool Default, DatastoreCapabilities Capabilities,
+    IReadOnlyList<ConfigurationParameter>? Parameters = null);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip)]
 [JsonSerializable(typeof(DatastoreDefinition))]
 [JsonSerializable(typeof(DatastoreCapabilities))]
+[JsonSerializable(typeof(IReadOnlyList<ConfigurationParameter>))]
 public sealed partial class CatalogJson : JsonSerializerContext;

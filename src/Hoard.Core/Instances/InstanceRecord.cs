@@ -19,6 +19,12 @@ public sealed class InstanceRecord
     public int Port { get; set; }
     public string? BusSecretHash { get; set; }
     public string? AvailabilityZone { get; set; }
+
+    /// <summary>The configuration group attached, if any.</summary>
+    public string? ConfigurationId { get; set; }
+
+    /// <summary>Digest of the overrides the guest last confirmed; <c>failed:</c> + digest when it refused them.</summary>
+    public string? ConfigurationApplied { get; set; }
     public DateTimeOffset Created { get; set; }
     public DateTimeOffset Updated { get; set; }
     public bool Deleted { get; set; }

@@ -9,6 +9,9 @@ public enum InstanceTask
     Rebooting,
     Resizing,
     RestartRequired,
+
+    /// <summary>A configuration group's values are being applied (Trove's UPDATING; the API shows ACTIVE).</summary>
+    Updating,
     BuildingError,
     BuildingErrorTimeout,
     RebootingError,

@@ -42,4 +42,13 @@ internal interface IDatastoreManager : IAsyncDisposable
     Task<RootCredentials> EnableRootAsync(string? password, CancellationToken cancellationToken);
     Task DisableRootAsync(CancellationToken cancellationToken);
     Task<bool> IsRootEnabledAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Replace the configuration overrides: validate, apply the changed dynamic settings live (all or none), then
+    /// persist the configuration so a restart keeps it. A value the server rejects changes nothing.
+    /// </summary>
+    Task<UpdateOverridesResult> UpdateOverridesAsync(UpdateOverridesRequest request, CancellationToken cancellationToken);
+
+    /// <summary>The settings of the configuration file (host paths left out).</summary>
+    Task<IReadOnlyDictionary<string, string>> GetConfigurationAsync(CancellationToken cancellationToken);
 }

@@ -4,21 +4,8 @@ namespace Hoard.Guest.Datastores;
 internal static class SecretFile
 {
     /// <summary>Replaces <paramref name="path"/> atomically, so a reader never sees a half-written secret.</summary>
-    public static void Write(string path, string contents)
-    {
-        var temporary = path + ".tmp";
-        File.Delete(temporary);
-        var options = new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        };
-        using (var stream = new FileStream(temporary, options))
-        using (var writer = new StreamWriter(stream))
-            writer.Write(contents);
-        File.Move(temporary, path, overwrite: true);
-    }
+    public static void Write(string path, string contents) =>
+        AtomicFile.Write(path, contents, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
     /// <summary>A file of one secret on one line.</summary>
     public static void WriteLine(string path, string secret) => Write(path, secret + "\n");

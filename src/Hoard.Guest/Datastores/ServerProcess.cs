@@ -157,6 +157,39 @@ internal sealed class ServerProcess(
         }
     }
 
+    /// <summary>
+    /// Checks a configuration file the way the server reads it at start, by running its binary with
+    /// <paramref name="arguments"/> (as the service user if <paramref name="asServiceUser"/> and the guest runs as root), so that a setting no running
+    /// server is asked about (one that waits for a restart) cannot keep the next start from succeeding.
+    /// </summary>
+    /// <returns>Null if the binary accepted it; otherwise its error output.</returns>
+    public async Task<string?> CheckConfigAsync(string binary, IEnumerable<string> arguments, bool asServiceUser, CancellationToken cancellationToken)
+    {
+        var check = new ProcessStartInfo(binary)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = "/",
+        };
+        foreach (var argument in arguments)
+            check.ArgumentList.Add(argument);
+        if (AsRoot && asServiceUser)
+            check.UserName = serviceUser;
+
+        using var process = Process.Start(check) ?? throw new InvalidOperationException($"{binary} did not start.");
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        await stdout;
+        var errors = await stderr;
+        return process.ExitCode == 0 ? null : errors;
+    }
+
+    /// <summary>Replaces a file the server reads, atomically; owned by the service user when <paramref name="serverOwned"/>.</summary>
+    public void WriteServerFile(string path, string contents, UnixFileMode mode, bool serverOwned) =>
+        AtomicFile.Write(path, contents, mode, serverOwned ? temporary => GiveToServiceUser(temporary) : null);
+
     /// <summary>The server runs as the service user when the guest runs as root, so it must own what it writes.</summary>
     public void GiveToServiceUser(params string[] paths)
     {

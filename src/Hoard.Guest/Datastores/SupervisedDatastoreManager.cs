@@ -11,6 +11,7 @@ namespace Hoard.Guest.Datastores;
 /// </summary>
 internal abstract class SupervisedDatastoreManager
 {
+    private readonly string _statePath;
     private readonly string _logName;
     private readonly string _displayName;
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
@@ -18,11 +19,13 @@ internal abstract class SupervisedDatastoreManager
     private volatile bool _preparing;
     private volatile bool _restarting;
 
+    /// <param name="paths">The instance's directories; the configuration state is kept in its etc directory.</param>
     /// <param name="logName">Prefix of log lines, e.g. "mariadb".</param>
     /// <param name="displayName">The datastore's name in messages to the caller, e.g. "MariaDB".</param>
     /// <param name="logger">Receives lifecycle lines (starts, crashes, timings); never a password or an RPC argument.</param>
-    protected SupervisedDatastoreManager(string logName, string displayName, ILogger? logger)
+    protected SupervisedDatastoreManager(InstancePaths paths, string logName, string displayName, ILogger? logger)
     {
+        _statePath = Path.Combine(paths.Etc, ConfigurationState.FileName);
         _logName = logName;
         _displayName = displayName;
         Log = logger is null ? _ => { } : message => logger.LogInformation("{Message}", message);
@@ -128,6 +131,40 @@ internal abstract class SupervisedDatastoreManager
         }
     }
 
+    public Task<UpdateOverridesResult> UpdateOverridesAsync(UpdateOverridesRequest request, CancellationToken cancellationToken) =>
+        OneChangeAtATimeAsync(async () =>
+        {
+            ThrowUnlessPrepared();
+            var before = ConfigurationState.Load(_statePath) ?? ConfigurationState.Defaults(request.MemoryMb);
+            var after = new ConfigurationState(request.MemoryMb, new Dictionary<string, string>(request.Overrides, StringComparer.Ordinal));
+            // Rendering validates: a bad key or value is refused here, before anything changes.
+            var afterSettings = Settings(after);
+            var change = ConfigurationChange.Between(before, Settings(before), after, afterSettings, request.RestartRequired);
+
+            var outcome = await ApplyConfigurationAsync(change, cancellationToken);
+            after.Save(_statePath);
+            var result = new UpdateOverridesResult(
+                [.. outcome.Applied.Distinct().Order(StringComparer.Ordinal)],
+                [.. change.RestartRequired.Concat(outcome.PendingRestart).Distinct().Order(StringComparer.Ordinal)]);
+            Log($"{_logName}: configuration updated ({result.Applied.Count} applied live, {result.PendingRestart.Count} waiting for a restart).");
+            return result;
+        }, cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, string>> GetConfigurationAsync(CancellationToken cancellationToken)
+    {
+        ThrowUnlessPrepared();
+        var state = ConfigurationState.Load(_statePath) ?? throw new HandlerException(GuestErrorCodes.NotReady,
+            $"The {_displayName} configuration of this instance was written by an earlier guest and is not recorded yet; the next configuration update records it.");
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in Settings(state))
+        {
+            if (ShownValue(key, value) is { } shown && !IsHostPath(shown))
+                values[key] = shown;
+        }
+
+        return Task.FromResult<IReadOnlyDictionary<string, string>>(values);
+    }
+
     /// <summary>Stops the server cleanly (the guest is going away; a new guest will start it again).</summary>
     public async ValueTask DisposeAsync()
     {
@@ -158,6 +195,28 @@ internal abstract class SupervisedDatastoreManager
     /// <summary>True when the probe query failed because the server did not answer, rather than a bug.</summary>
     protected abstract bool IsProbeFailure(Exception e);
 
+    /// <summary>The settings of the configuration file rendered from <paramref name="state"/>, in order; validates the overrides.</summary>
+    protected abstract IReadOnlyList<KeyValuePair<string, string?>> Settings(ConfigurationState state);
+
+    /// <summary>
+    /// Applies <see cref="ConfigurationChange.Live"/> to the running server, all or none (a refusal undoes what was
+    /// applied and throws <see cref="GuestErrorCodes.BadRequest"/> with the file unchanged), then replaces the
+    /// configuration file with the one rendered from <see cref="ConfigurationChange.After"/>. Runs under the change lock.
+    /// </summary>
+    /// <returns>The live settings the server took now, and those it can only take at its next start.</returns>
+    protected abstract Task<UpdateOverridesResult> ApplyConfigurationAsync(ConfigurationChange change, CancellationToken cancellationToken);
+
+    /// <summary>A setting's value as the caller sees it (without the file's quoting), or null to leave it out.</summary>
+    protected abstract string? ShownValue(string key, string? value);
+
+    /// <summary>Records the configuration the prepare wrote, then marks the instance prepared; the last step of a prepare.</summary>
+    protected void MarkPrepared(PrepareRequest request)
+    {
+        new ConfigurationState(request.MemoryMb, new Dictionary<string, string>(request.ConfigOverrides ?? new Dictionary<string, string>(), StringComparer.Ordinal))
+            .Save(_statePath);
+        File.WriteAllText(PreparedMarker, $"{TimeProvider.System.GetUtcNow():O}\n");
+    }
+
     /// <summary>Changes run one at a time, so the checks a batch makes first still hold when it runs.</summary>
     protected async Task<T> OneChangeAtATimeAsync<T>(Func<Task<T>> change, CancellationToken cancellationToken)
     {
@@ -171,6 +230,9 @@ internal abstract class SupervisedDatastoreManager
             _changes.Release();
         }
     }
+
+    /// <summary>Paths of this host mean nothing to the caller and tell more than it needs.</summary>
+    private static bool IsHostPath(string value) => value.Trim().Trim('"', '\'').StartsWith('/');
 
     private void ThrowUnlessPrepared()
     {

@@ -67,6 +67,12 @@ public sealed class GuestClient(IMessageBus bus, string instanceId, TimeSpan? ti
     public async Task<bool> IsRootEnabledAsync(CancellationToken cancellationToken) =>
         HoardJson.FromElement<BoolResult>(await CallAsync(GuestMethods.IsRootEnabled, null, cancellationToken)).Value;
 
+    public async Task<UpdateOverridesResult> UpdateOverridesAsync(UpdateOverridesRequest request, CancellationToken cancellationToken) =>
+        HoardJson.FromElement<UpdateOverridesResult>(await CallAsync(GuestMethods.UpdateOverrides, HoardJson.ToElement(request), cancellationToken));
+
+    public async Task<IReadOnlyDictionary<string, string>> GetConfigurationAsync(CancellationToken cancellationToken) =>
+        HoardJson.FromElement<ConfigurationValues>(await CallAsync(GuestMethods.GetConfiguration, null, cancellationToken)).Values;
+
     private Task<JsonElement?> CallAsync(string method, JsonElement? args, CancellationToken cancellationToken) =>
         bus.CallAsync(_topic, method, args, _timeout, cancellationToken);
 }

@@ -101,6 +101,33 @@ internal static class CatalogApi
         return Reply.Json(new JsonObject { ["version"] = Views.DatastoreVersion(v, o.Value.BaseUrl, http.Token().ProjectId) });
     }
 
+    /// <summary>A request's <c>datastore: {type, version}</c>, both optional: the default datastore and its default version.</summary>
+    internal static async Task<DatastoreVersion> ResolveVersionAsync(CatalogStore catalog, JsonObject? datastore, string path,
+        CancellationToken cancellationToken)
+    {
+        var type = datastore is null ? null : Body.String(datastore, "type", path);
+        var versionName = datastore is null ? null : Body.String(datastore, "version", path);
+        var datastores = await catalog.ListDatastoresAsync(cancellationToken);
+        var ds = type is null
+            ? datastores.FirstOrDefault()
+            : datastores.FirstOrDefault(d => d.Name == type || d.Id == type);
+        if (ds is null)
+        {
+            throw TroveFault.NotFound($"Datastore '{type}' cannot be found.");
+        }
+
+        var versions = (await catalog.ListVersionsAsync(cancellationToken)).Where(v => v.DatastoreId == ds.Id).ToList();
+        var version = versionName is null
+            ? versions.FirstOrDefault(v => v.Id == ds.DefaultVersionId) ?? versions.FirstOrDefault(v => v.Active)
+            : versions.FirstOrDefault(v => v.Name == versionName || v.Id == versionName);
+        if (version is null)
+        {
+            throw TroveFault.NotFound($"Datastore version '{versionName}' cannot be found.");
+        }
+
+        return version.Active ? version : throw TroveFault.BadRequest($"Datastore version '{version.Name}' is not active.");
+    }
+
     private static async Task<Datastore> FindDatastoreAsync(CatalogStore catalog, string idOrName, CancellationToken ct) =>
         (await catalog.ListDatastoresAsync(ct)).FirstOrDefault(d => d.Id == idOrName || d.Name == idOrName)
         ?? throw TroveFault.NotFound($"Datastore '{idOrName}' cannot be found.");

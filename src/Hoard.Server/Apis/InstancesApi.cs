@@ -8,6 +8,7 @@ using Hoard.Core.Workflows;
 using Hoard.Persistence;
 using Hoard.Server.Hosting;
 using Hoard.Server.Identity;
+using Hoard.Server.TaskManager;
 using Hoard.Server.TaskManager.Workflows;
 using Hoard.Server.Trove;
 using Microsoft.Extensions.Options;
@@ -19,7 +20,7 @@ internal static class InstancesApi
 {
     private static readonly InstanceTask[] DeletableFrom =
     [
-        InstanceTask.None, InstanceTask.Rebooting, InstanceTask.Resizing, InstanceTask.RestartRequired,
+        InstanceTask.None, InstanceTask.Rebooting, InstanceTask.Resizing, InstanceTask.RestartRequired, InstanceTask.Updating,
         InstanceTask.BuildingError, InstanceTask.BuildingErrorTimeout, InstanceTask.RebootingError, InstanceTask.DeletingError,
     ];
 
@@ -59,23 +60,40 @@ internal static class InstancesApi
     }
 
     private static async Task<IResult> ShowAsync(HttpContext http, string id, InstanceAccess access, InstanceStore instances,
-        CatalogStore catalog, IVolumeProvider volumes, IOptions<HoardOptions> options, CancellationToken cancellationToken)
+        CatalogStore catalog, ConfigurationStore configurations, IVolumeProvider volumes, IOptions<HoardOptions> options,
+        CancellationToken cancellationToken)
     {
         var instance = await access.GetAsync(http, id, cancellationToken);
-        return Reply.Json(new JsonObject { ["instance"] = await DetailAsync(instance, instances, catalog, volumes, options.Value, cancellationToken) });
+        return Reply.Json(new JsonObject
+        {
+            ["instance"] = await DetailAsync(instance, instances, catalog, configurations, volumes, options.Value, cancellationToken),
+        });
     }
 
     private static async Task<JsonObject> DetailAsync(InstanceRecord instance, InstanceStore instances, CatalogStore catalog,
-        IVolumeProvider volumes, HoardOptions options, CancellationToken cancellationToken)
+        ConfigurationStore configurations, IVolumeProvider volumes, HoardOptions options, CancellationToken cancellationToken)
     {
         var version = await catalog.GetVersionAsync(instance.DatastoreVersionId, cancellationToken);
         var fault = await instances.GetLatestFaultAsync(instance.Id, cancellationToken);
         var used = instance.Task == InstanceTask.None ? await volumes.GetUsedBytesAsync(instance.Id, cancellationToken) : null;
-        return Views.InstanceDetail(instance, version, fault, used, options.BaseUrl, options.Region);
+        var view = Views.InstanceDetail(instance, version, fault, used, options.BaseUrl, options.Region);
+        if (instance.ConfigurationId is { } configurationId)
+        {
+            var group = await configurations.GetAsync(configurationId, null, cancellationToken);
+            view["configuration"] = new JsonObject
+            {
+                ["id"] = configurationId,
+                ["name"] = group?.Name,
+                ["links"] = Views.Links(options.BaseUrl, instance.ProjectId, "configurations", configurationId),
+            };
+        }
+
+        return view;
     }
 
     private static async Task<IResult> CreateAsync(HttpContext http, InstanceStore instances, CatalogStore catalog,
-        IVolumeProvider volumes, WorkflowEngine engine, IOptions<HoardOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        ConfigurationStore configurations, IVolumeProvider volumes, WorkflowEngine engine, IOptions<HoardOptions> options, TimeProvider time,
+        CancellationToken cancellationToken)
     {
         var token = http.Token();
         Policy.RequireWriter(http);
@@ -88,11 +106,6 @@ internal static class InstancesApi
             {
                 throw TroveFault.NotImplemented($"'{unsupported}' is not supported by this Hoard release yet.");
             }
-        }
-
-        if (spec["configuration"] is { } configuration && configuration.GetValueKind() != System.Text.Json.JsonValueKind.Null)
-        {
-            throw TroveFault.NotImplemented("Configuration groups are not supported by this Hoard release yet.");
         }
 
         var access = Body.Object(spec, "access", path);
@@ -112,11 +125,15 @@ internal static class InstancesApi
             throw TroveFault.OverLimit($"Volume 'size' cannot exceed maximum of {options.Value.MaxVolumeSizeGb} GB, {size} cannot be accepted.");
         }
 
-        var version = await ResolveVersionAsync(catalog, Body.Object(spec, "datastore", path), cancellationToken);
+        var version = await CatalogApi.ResolveVersionAsync(catalog, Body.Object(spec, "datastore", path), path + ".datastore", cancellationToken);
         if (flavor.RamMb < version.Capabilities.MinimumRamMb)
         {
             throw TroveFault.BadRequest($"Flavor {flavor.Name} has {flavor.RamMb} MB of RAM; {version.DatastoreName} needs at least {version.Capabilities.MinimumRamMb} MB.");
         }
+
+        var configurationId = Body.Reference(spec, "configuration", path) is { } reference
+            ? (await UsableGroupAsync(http, configurations, reference, version, flavor, cancellationToken)).Id
+            : null;
 
         var rules = new DatastoreRules(version.Capabilities);
         var databases = Body.Array(spec, "databases", path) is { } dbs ? Databases(rules, dbs) : [];
@@ -131,10 +148,26 @@ internal static class InstancesApi
             Id = Guid.NewGuid().ToString(), ProjectId = token.ProjectId, Name = name, FlavorId = flavor.Id,
             DatastoreVersionId = version.Id, VolumeSize = size, Task = InstanceTask.Building, ServerStatus = ServerStatus.Build,
             ServiceStatus = ServiceStatus.New, Port = version.Capabilities.Port, AvailabilityZone = zone, Created = now, Updated = now,
+            ConfigurationId = configurationId,
         };
         await instances.InsertAsync(instance, ProvisionInstanceWorkflow.Create(instance, databases, users), cancellationToken);
         engine.Poke();
-        return Reply.Json(new JsonObject { ["instance"] = await DetailAsync(instance, instances, catalog, volumes, options.Value, cancellationToken) });
+        return Reply.Json(new JsonObject { ["instance"] = await DetailAsync(instance, instances, catalog, configurations, volumes, options.Value, cancellationToken) });
+    }
+
+    /// <summary>A group of the caller's for the instance's datastore version whose memory settings fit the flavor.</summary>
+    private static async Task<Core.Configurations.ConfigurationGroup> UsableGroupAsync(HttpContext http, ConfigurationStore configurations,
+        string id, DatastoreVersion version, Flavor flavor, CancellationToken cancellationToken)
+    {
+        var group = await ConfigurationsApi.GetAsync(http, configurations, id, cancellationToken);
+        if (group.DatastoreVersionId != version.Id)
+        {
+            throw TroveFault.BadRequest(
+                $"Configuration group {group.Id} is for another datastore version; this instance runs {version.DatastoreName} {version.Name}.");
+        }
+
+        new ConfigurationRules(version).CheckFits(group.Values, flavor);
+        return group;
     }
 
     private static List<DatabaseSpec> Databases(DatastoreRules rules, JsonArray array)
@@ -147,31 +180,6 @@ internal static class InstancesApi
     {
         rules.RequireUsers();
         return rules.Users(array, "instance.users", [.. databases.Select(d => d.Name)]);
-    }
-
-    private static async Task<DatastoreVersion> ResolveVersionAsync(CatalogStore catalog, JsonObject? datastore, CancellationToken cancellationToken)
-    {
-        var type = datastore is null ? null : Body.String(datastore, "type", "instance.datastore");
-        var versionName = datastore is null ? null : Body.String(datastore, "version", "instance.datastore");
-        var datastores = await catalog.ListDatastoresAsync(cancellationToken);
-        var ds = type is null
-            ? datastores.FirstOrDefault()
-            : datastores.FirstOrDefault(d => d.Name == type || d.Id == type);
-        if (ds is null)
-        {
-            throw TroveFault.NotFound($"Datastore '{type}' cannot be found.");
-        }
-
-        var versions = (await catalog.ListVersionsAsync(cancellationToken)).Where(v => v.DatastoreId == ds.Id).ToList();
-        var version = versionName is null
-            ? versions.FirstOrDefault(v => v.Id == ds.DefaultVersionId) ?? versions.FirstOrDefault(v => v.Active)
-            : versions.FirstOrDefault(v => v.Name == versionName || v.Id == versionName);
-        if (version is null)
-        {
-            throw TroveFault.NotFound($"Datastore version '{versionName}' cannot be found.");
-        }
-
-        return version.Active ? version : throw TroveFault.BadRequest($"Datastore version '{version.Name}' is not active.");
     }
 
     private static async Task CheckQuotaAsync(InstanceStore instances, string projectId, int size, HoardOptions options,
@@ -196,7 +204,7 @@ internal static class InstancesApi
     }
 
     private static async Task<IResult> UpdateAsync(HttpContext http, string id, InstanceAccess access, InstanceStore instances,
-        CancellationToken cancellationToken)
+        CatalogStore catalog, ConfigurationStore configurations, ConfigurationApplier applier, CancellationToken cancellationToken)
     {
         Policy.RequireWriter(http);
         var instance = await access.GetAsync(http, id, cancellationToken);
@@ -208,9 +216,17 @@ internal static class InstancesApi
             throw TroveFault.BadRequest("Only one attribute (except 'name') is allowed to be updated at a time.");
         }
 
-        if (others.Count == 1)
+        if (others.Count == 1 && others[0] != "configuration")
         {
             throw TroveFault.NotImplemented($"Updating '{others[0]}' is not supported by this Hoard release yet.");
+        }
+
+        // As in Trove, "configuration": null and an empty body both detach.
+        var detach = spec.Count == 0 || (spec.ContainsKey("configuration") && spec["configuration"] is null);
+        var attach = spec.ContainsKey("configuration") && !detach ? Body.Reference(spec, "configuration", "instance") : null;
+        if (attach is not null || detach)
+        {
+            await ChangeConfigurationAsync(http, instance, attach, catalog, configurations, applier, cancellationToken);
         }
 
         if (spec.ContainsKey("name"))
@@ -219,6 +235,37 @@ internal static class InstancesApi
         }
 
         return Reply.Accepted();
+    }
+
+    /// <summary>Attach (<paramref name="groupId"/>) or detach (null) a configuration group, as Trove checks it.</summary>
+    private static async Task ChangeConfigurationAsync(HttpContext http, InstanceRecord instance, string? groupId, CatalogStore catalog,
+        ConfigurationStore configurations, ConfigurationApplier applier, CancellationToken cancellationToken)
+    {
+        if (groupId is not null)
+        {
+            if (instance.ConfigurationId is not null)
+            {
+                throw TroveFault.BadRequest(
+                    $"Instance {instance.Id} already has configuration group {instance.ConfigurationId} attached; detach it first.");
+            }
+
+            var version = await catalog.GetVersionAsync(instance.DatastoreVersionId, cancellationToken)
+                          ?? throw TroveFault.NotFound($"Datastore version {instance.DatastoreVersionId} cannot be found.");
+            var flavor = await catalog.GetFlavorAsync(instance.FlavorId, cancellationToken)
+                         ?? throw TroveFault.NotFound($"Flavor {instance.FlavorId} could not be found.");
+            groupId = (await UsableGroupAsync(http, configurations, groupId, version, flavor, cancellationToken)).Id;
+        }
+        else if (instance.ConfigurationId is null)
+        {
+            return; // Nothing attached: detaching changes nothing.
+        }
+
+        if (instance.ServerStatus != ServerStatus.Active || !ConfigurationApplier.StartableFrom.Contains(instance.Task) ||
+            !await applier.TryAttachAsync(instance, groupId, cancellationToken))
+        {
+            throw TroveFault.BadRequest(
+                $"Instance {instance.Id} cannot change its configuration now (status was {InstanceStatusView.Status(instance.Task, instance.ServerStatus)}).");
+        }
     }
 
     private static async Task<IResult> DeleteAsync(HttpContext http, string id, InstanceAccess access, InstanceStore instances,

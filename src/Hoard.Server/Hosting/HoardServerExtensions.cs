@@ -28,6 +28,7 @@ internal static class HoardServerExtensions
         services.AddSingleton(sp => new StateDb(sp.GetRequiredService<IOptions<HoardOptions>>().Value.StateDbPath));
         services.AddSingleton<InstanceStore>();
         services.AddSingleton<CatalogStore>();
+        services.AddSingleton<ConfigurationStore>();
         services.AddSingleton<IdentityStore>();
         services.AddSingleton<ConductorStore>();
         services.AddSingleton<WorkflowStore>();
@@ -59,6 +60,9 @@ internal static class HoardServerExtensions
         services.AddSingleton<IWorkflow, ProvisionInstanceWorkflow>();
         services.AddSingleton<IWorkflow, DeleteInstanceWorkflow>();
         services.AddSingleton<IWorkflow, RestartInstanceWorkflow>();
+        services.AddSingleton<IWorkflow, ConfigureInstanceWorkflow>();
+        services.AddSingleton<DesiredConfigurations>();
+        services.AddSingleton<ConfigurationApplier>();
         services.AddSingleton<WorkflowEngine>();
 
         services.AddHostedService<BusListenerService>();
@@ -66,6 +70,7 @@ internal static class HoardServerExtensions
         services.AddHostedService<TaskManagerService>();
         services.AddHostedService<OrphanedTaskReaper>();
         services.AddHostedService<GuestReconciler>();
+        services.AddHostedService<ConfigurationReconciler>();
         return builder;
     }
 
@@ -81,6 +86,7 @@ internal static class HoardServerExtensions
         app.MapDatabasesApi();
         app.MapUsersApi();
         app.MapRootApi();
+        app.MapConfigurationsApi();
         return app;
     }
 }

@@ -35,6 +35,7 @@ internal sealed partial class OrphanedTaskReaper(InstanceStore instances, TimePr
             {
                 InstanceTask.Building => (InstanceTask.BuildingError, "Building"),
                 InstanceTask.Deleting => (InstanceTask.DeletingError, "Deleting"),
+                InstanceTask.Updating => (InstanceTask.None, "Applying the configuration group to"),
                 _ => (InstanceTask.None, instance.Task == InstanceTask.Rebooting ? "Restarting" : "Resizing"),
             };
             if (!await instances.TrySetTaskAsync(instance.Id, instance.Task, to, cancellationToken))

@@ -68,6 +68,8 @@ public sealed class TroveClient(HttpClient http)
 
     public Task<ApiResponse> PutAsync(TroveSession s, string relative, string body) => SendAsync(HttpMethod.Put, ProjectPath(s, relative), s.Token, body);
 
+    public Task<ApiResponse> PatchAsync(TroveSession s, string relative, string body) => SendAsync(HttpMethod.Patch, ProjectPath(s, relative), s.Token, body);
+
     public Task<ApiResponse> DeleteAsync(TroveSession s, string relative) => SendAsync(HttpMethod.Delete, ProjectPath(s, relative), s.Token);
 
     public static string ProjectPath(TroveSession s, string relative) => $"/v1.0/{s.ProjectId}/{relative.TrimStart('/')}";
@@ -104,6 +106,25 @@ public sealed class TroveClient(HttpClient http)
             Assert.False(status == "ERROR", $"Instance {id} went to ERROR instead of ACTIVE: {last.ToJsonString()}");
             return status == "ACTIVE" && last["operating_status"]?.GetValue<string>() == "HEALTHY";
         }, $"Instance {id} did not become ACTIVE/HEALTHY", seconds, () => last?.ToJsonString() ?? "nothing");
+        return last!;
+    }
+
+    /// <summary>Polls an instance until its status is <paramref name="status"/> with nothing in progress.</summary>
+    public async Task<JsonObject> WaitForStatusAsync(TroveSession s, string id, string status, double seconds = 60)
+    {
+        if (status == "ACTIVE")
+        {
+            return await WaitForActiveAsync(s, id, seconds);
+        }
+
+        JsonObject? last = null;
+        await Poll.UntilAsync(async () =>
+        {
+            var response = Expect(await GetAsync(s, $"instances/{id}"), 200);
+            last = response.Object["instance"]!.AsObject();
+            Assert.False(last["status"]?.GetValue<string>() == "ERROR", $"Instance {id} went to ERROR instead of {status}: {last.ToJsonString()}");
+            return last["status"]?.GetValue<string>() == status;
+        }, $"Instance {id} did not become {status}", seconds, () => last?.ToJsonString() ?? "nothing");
         return last!;
     }
 

@@ -20,7 +20,7 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
 
     /// <param name="logger">Receives lifecycle lines (starts, crashes, timings); never a password or an RPC argument.</param>
     public MariaDbManager(GuestConfig config, ILogger? logger = null, MariaDbOptions? options = null)
-        : base("mariadb", "MariaDB", logger)
+        : base(config.Paths, "mariadb", "MariaDB", logger)
     {
         _config = config;
         _options = options ?? new MariaDbOptions();
@@ -82,6 +82,20 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
     public Task<bool> IsRootEnabledAsync(CancellationToken cancellationToken) =>
         ReadAsync(MariaDbRoot.IsEnabled, cancellationToken);
 
+    protected override IReadOnlyList<KeyValuePair<string, string?>> Settings(ConfigurationState state) =>
+        MariaDbConfigTemplate.Settings(_config, state.MemoryMb, state.Overrides);
+
+    protected override async Task<UpdateOverridesResult> ApplyConfigurationAsync(ConfigurationChange change, CancellationToken cancellationToken)
+    {
+        var after = Settings(change.After);
+        var myCnf = MariaDbConfigTemplate.Render(_config, change.After.MemoryMb, change.After.Overrides);
+        await _server.CheckConfigAsync(myCnf, cancellationToken);
+        return await ReadAsync(connection => MariaDbConfiguration.Apply(connection, change, after, () => _server.WriteConfig(myCnf)), cancellationToken);
+    }
+
+    /// <summary>A bare flag (<c>skip_name_resolve</c>) is on.</summary>
+    protected override string? ShownValue(string key, string? value) => value ?? "ON";
+
     protected override Task QueryProbeAsync(CancellationToken cancellationToken) =>
         Task.Run(() =>
         {
@@ -134,7 +148,7 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
                 MariaDbDatabases.Create(connection, request.Databases);
                 MariaDbUsers.Create(connection, request.Users);
             }, cancellationToken);
-            File.WriteAllText(_server.Paths.PreparedMarker, $"{TimeProvider.System.GetUtcNow():O}\n");
+            MarkPrepared(request);
             LastPrepareTimings = new MariaDbPrepareTimings(installDb, start, secure, total.Elapsed - installDb - start - secure, total.Elapsed);
             Log($"mariadb: prepared in {total.Elapsed.TotalSeconds:0.000} s (datadir {installDb.TotalSeconds:0.000} s, start {start.TotalSeconds:0.000} s, secure {secure.TotalSeconds:0.000} s).");
         }

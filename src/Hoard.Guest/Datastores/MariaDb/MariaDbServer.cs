@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using Hoard.Contracts.Bus;
 using Hoard.Contracts.Guest;
 using Hoard.Guest.Datastores.MariaDb.Native;
@@ -11,10 +12,12 @@ namespace Hoard.Guest.Datastores.MariaDb;
 /// <see cref="ServerSupervisor"/>, waiting for it to answer, and stopping it. Always <c>--defaults-file</c>:
 /// the system's <c>/etc/mysql</c> is never read.
 /// </summary>
-internal sealed class MariaDbServer(GuestConfig config, MariaDbOptions options, Action<string> log) : IAsyncDisposable
+internal sealed partial class MariaDbServer(GuestConfig config, MariaDbOptions options, Action<string> log) : IAsyncDisposable
 {
     private readonly ServerProcess _process = new(
         "mariadbd", "mariadb", "MariaDB", options.ServiceUser, options.StartTimeout, options.StopTimeout, log);
+    private const UnixFileMode ConfigFileMode =
+        UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
     private MariaDbAdminCredentials? _credentials;
 
     public MariaDbPaths Paths { get; } = MariaDbPaths.For(config.Paths);
@@ -41,7 +44,7 @@ internal sealed class MariaDbServer(GuestConfig config, MariaDbOptions options, 
         }
 
         Directory.CreateDirectory(Paths.DataDirectory);
-        File.WriteAllText(Paths.ConfigFile, myCnf);
+        WriteConfig(myCnf);
         _process.GiveToServiceUser(config.Paths.Run, config.Paths.Log, Paths.SecureFiles, Paths.TempFiles, Paths.DataDirectory);
 
         if (config.TemplateCache is { } cache)
@@ -152,6 +155,44 @@ internal sealed class MariaDbServer(GuestConfig config, MariaDbOptions options, 
         }
     }
 
+    /// <summary>Replaces <c>my.cnf</c> atomically. It stays the guest's: an option file can name the user the server runs as.</summary>
+    public void WriteConfig(string myCnf) =>
+        _process.WriteServerFile(Paths.ConfigFile, myCnf, ConfigFileMode, serverOwned: false);
+
+    /// <summary>
+    /// Has <c>mariadbd --help --verbose</c> read <paramref name="myCnf"/> as a start would (unknown options, values it
+    /// cannot parse); throws <see cref="GuestErrorCodes.BadRequest"/> with the server's errors if it does not take it.
+    /// </summary>
+    public async Task CheckConfigAsync(string myCnf, CancellationToken cancellationToken)
+    {
+        var candidate = Paths.ConfigFile + ".check";
+        AtomicFile.Write(candidate, myCnf, ConfigFileMode);
+        try
+        {
+            // As the guest: the etc directory need not be readable by the service user, and --help starts nothing.
+            var errors = await _process.CheckConfigAsync(options.ServerPath, [$"--defaults-file={candidate}", "--help", "--verbose"],
+                asServiceUser: false, cancellationToken);
+            if (errors is not null)
+                throw new HandlerException(GuestErrorCodes.BadRequest, $"MariaDB does not accept the configuration: {CheckErrors(errors)}");
+        }
+        finally
+        {
+            File.Delete(candidate);
+        }
+    }
+
+    /// <summary>The <c>[ERROR]</c> lines of a failed check, without their timestamps and prefixes.</summary>
+    internal static string CheckErrors(string output)
+    {
+        var errors = output.Split('\n')
+            .Select(line => line.IndexOf("[ERROR] ", StringComparison.Ordinal) is var at and >= 0 ? line[(at + 8)..].Trim() : null)
+            .OfType<string>()
+            .Select(line => CheckErrorPrefix().Replace(line, ""))
+            .Distinct()
+            .ToList();
+        return errors.Count > 0 ? string.Join("; ", errors) : ServerProcess.LastLines(output, 3);
+    }
+
     /// <summary>Writes the one-time init file (mode 0600) that the next start runs before it accepts connections.</summary>
     public void WriteInitFile(string sql)
     {
@@ -242,4 +283,8 @@ internal sealed class MariaDbServer(GuestConfig config, MariaDbOptions options, 
 
         return text;
     }
+
+    /// <summary>"Buffered error: " and the program's path, e.g. "/usr/sbin/mariadbd: ".</summary>
+    [GeneratedRegex(@"^(Buffered error: )?(\S*mariadbd: )?")]
+    private static partial Regex CheckErrorPrefix();
 }

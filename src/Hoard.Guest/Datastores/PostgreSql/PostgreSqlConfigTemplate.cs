@@ -25,13 +25,21 @@ internal static partial class PostgreSqlConfigTemplate
     /// <summary>The name of the peer map in <c>pg_ident.conf</c>.</summary>
     public const string IdentMap = "guest";
 
-    public static string Render(GuestConfig config, int memoryMb, IReadOnlyDictionary<string, string>? overrides)
+    public static string Render(GuestConfig config, int memoryMb, IReadOnlyDictionary<string, string>? overrides) =>
+        Render(Settings(config, memoryMb, overrides));
+
+    /// <summary>A postgresql.conf of <paramref name="settings"/> as <see cref="Settings"/> gives them.</summary>
+    public static string Render(IEnumerable<KeyValuePair<string, string>> settings)
     {
         var builder = new StringBuilder("# Written by the Hoard guest agent; changes are overwritten.\n");
-        foreach (var (key, value) in Settings(config, memoryMb, overrides))
+        foreach (var (key, value) in settings)
             builder.Append(key).Append(" = ").Append(value).Append('\n');
         return builder.ToString();
     }
+
+    /// <summary>A value as written by <see cref="Settings"/>, without its quotes.</summary>
+    public static string Unquote(string value) =>
+        value.Length >= 2 && value[0] == '\'' && value[^1] == '\'' ? value[1..^1].Replace("''", "'", StringComparison.Ordinal) : value;
 
     /// <summary>The settings in order, with overrides applied last; values are already in postgresql.conf syntax.</summary>
     public static IReadOnlyList<KeyValuePair<string, string>> Settings(

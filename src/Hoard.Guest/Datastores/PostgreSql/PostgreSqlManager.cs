@@ -21,7 +21,7 @@ internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastore
 
     /// <param name="logger">Receives lifecycle lines (starts, crashes, timings); never a password or an RPC argument.</param>
     public PostgreSqlManager(GuestConfig config, ILogger? logger = null, PostgreSqlOptions? options = null)
-        : base("postgresql", "PostgreSQL", logger)
+        : base(config.Paths, "postgresql", "PostgreSQL", logger)
     {
         _config = config;
         _options = options ?? new PostgreSqlOptions();
@@ -83,6 +83,23 @@ internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastore
     public Task<bool> IsRootEnabledAsync(CancellationToken cancellationToken) =>
         ReadAsync(PostgreSqlRoot.IsEnabledAsync, cancellationToken);
 
+    protected override IReadOnlyList<KeyValuePair<string, string?>> Settings(ConfigurationState state) =>
+        [.. PostgreSqlConfigTemplate.Settings(_config, state.MemoryMb, state.Overrides).Select(s => new KeyValuePair<string, string?>(s.Key, s.Value))];
+
+    protected override async Task<UpdateOverridesResult> ApplyConfigurationAsync(ConfigurationChange change, CancellationToken cancellationToken)
+    {
+        var before = PostgreSqlConfigTemplate.Settings(_config, change.Before.MemoryMb, change.Before.Overrides);
+        var after = PostgreSqlConfigTemplate.Settings(_config, change.After.MemoryMb, change.After.Overrides);
+        var finalConf = PostgreSqlConfigTemplate.Render(after);
+        await _server.CheckConfigAsync(finalConf, cancellationToken);
+        // A reload takes the whole file: restart-required changes are held back from the file it reads now.
+        var reloadConf = PostgreSqlConfigTemplate.Render(ConfigurationChange.Holding(before, after, change.RestartRequired));
+        return await ReadAsync(admin => PostgreSqlConfiguration.ApplyAsync(_server, admin, change, finalConf, reloadConf, _options.ReloadTimeout),
+            cancellationToken);
+    }
+
+    protected override string? ShownValue(string key, string? value) => value is null ? null : PostgreSqlConfigTemplate.Unquote(value);
+
     protected override async Task QueryProbeAsync(CancellationToken cancellationToken)
     {
         await using var connection = await _server.OpenAdminAsync("postgres", _options.ProbeTimeout, cancellationToken);
@@ -128,7 +145,7 @@ internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastore
                 await PostgreSqlDatabases.CreateAsync(admin, request.Databases);
                 await PostgreSqlUsers.CreateAsync(admin, request.Users);
             }, cancellationToken);
-            await File.WriteAllTextAsync(_server.Paths.PreparedMarker, $"{TimeProvider.System.GetUtcNow():O}\n", cancellationToken);
+            MarkPrepared(request);
             LastPrepareTimings = new PostgreSqlPrepareTimings(dataDirectory, start, secure, total.Elapsed - dataDirectory - start - secure, total.Elapsed);
             Log($"postgresql: prepared in {total.Elapsed.TotalSeconds:0.000} s (datadir {dataDirectory.TotalSeconds:0.000} s, start {start.TotalSeconds:0.000} s, secure {secure.TotalSeconds:0.000} s).");
         }

@@ -23,6 +23,9 @@ internal sealed record PostgreSqlOptions
 
     public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>From asking the server to reload its configuration to a new session seeing it.</summary>
+    public TimeSpan ReloadTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How long after a start an unanswering server counts as starting rather than blocked.</summary>
     public TimeSpan StartupGrace { get; init; } = TimeSpan.FromSeconds(60);
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using Hoard.Contracts.Bus;
 using Hoard.Contracts.Guest;
 using Hoard.Guest.Datastores.Native;
@@ -11,7 +12,7 @@ namespace Hoard.Guest.Datastores.PostgreSql;
 /// is one), starting it under a <see cref="ServerSupervisor"/>, waiting for it to answer, and stopping it with a
 /// fast shutdown (SIGINT). Runs as the service user when the guest runs as root: initdb and postgres refuse root.
 /// </summary>
-internal sealed class PostgreSqlServer(GuestConfig config, PostgreSqlOptions options, Action<string> log) : IAsyncDisposable
+internal sealed partial class PostgreSqlServer(GuestConfig config, PostgreSqlOptions options, Action<string> log) : IAsyncDisposable
 {
     private const int SigInt = 2;
     private readonly ServerProcess _process = new(
@@ -119,6 +120,42 @@ internal sealed class PostgreSqlServer(GuestConfig config, PostgreSqlOptions opt
         await File.WriteAllTextAsync(logPath, output, cancellationToken);
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"initdb exited with code {process.ExitCode}: {ServerProcess.LastLines(output, 6)}");
+    }
+
+    public void WriteConfig(string postgresqlConf) => WriteServerFile(Paths.ConfigFile, postgresqlConf);
+
+    /// <summary>
+    /// Has <c>postgres -C</c> read <paramref name="postgresqlConf"/> as a start would (unknown parameters, values it
+    /// cannot parse, restart-only ones included); throws <see cref="GuestErrorCodes.BadRequest"/> with the server's
+    /// errors if it does not take it. Safe while the server runs: -C only reads the configuration and exits.
+    /// </summary>
+    public async Task CheckConfigAsync(string postgresqlConf, CancellationToken cancellationToken)
+    {
+        var candidate = Paths.ConfigFile + ".check";
+        WriteServerFile(candidate, postgresqlConf);
+        try
+        {
+            var errors = await _process.CheckConfigAsync(options.ServerPath, ["-D", Paths.DataDirectory, "-c", $"config_file={candidate}", "-C", "port"],
+                asServiceUser: true, cancellationToken);
+            if (errors is not null)
+                throw new HandlerException(GuestErrorCodes.BadRequest, $"PostgreSQL does not accept the configuration: {CheckErrors(errors)}");
+        }
+        finally
+        {
+            File.Delete(candidate);
+        }
+    }
+
+    /// <summary>What a failed check logged, without timestamps, file paths and the closing "contains errors".</summary>
+    internal static string CheckErrors(string output)
+    {
+        var errors = output.Split('\n')
+            .Select(line => CheckErrorLine().Match(line))
+            .Where(match => match.Success && !match.Groups[2].Value.Contains("contains errors", StringComparison.Ordinal))
+            .Select(match => FileAndLine().Replace(match.Groups[2].Value.Trim(), ""))
+            .Distinct()
+            .ToList();
+        return errors.Count > 0 ? string.Join("; ", errors) : ServerProcess.LastLines(output, 3);
     }
 
     /// <summary>Starts the postmaster under a new supervisor.</summary>
@@ -241,13 +278,9 @@ internal sealed class PostgreSqlServer(GuestConfig config, PostgreSqlOptions opt
         }
     }
 
-    /// <summary>Writes a file the server reads (mode 0600, owned by the service user).</summary>
-    private void WriteServerFile(string path, string contents)
-    {
-        File.WriteAllText(path, contents);
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        _process.GiveToServiceUser(path);
-    }
+    /// <summary>Replaces a file the server reads atomically (mode 0600, owned by the service user).</summary>
+    private void WriteServerFile(string path, string contents) =>
+        _process.WriteServerFile(path, contents, UnixFileMode.UserRead | UnixFileMode.UserWrite, serverOwned: true);
 
     private static bool IsAuthenticationFailure(NpgsqlException e) =>
         e is PostgresException { SqlState: PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification };
@@ -263,4 +296,10 @@ internal sealed class PostgreSqlServer(GuestConfig config, PostgreSqlOptions opt
             return "";
         }
     }
+
+    [GeneratedRegex(@"\b(LOG|FATAL|DETAIL|HINT):\s+(.*)$")]
+    private static partial Regex CheckErrorLine();
+
+    [GeneratedRegex(@" in file "".*?"" line [0-9]+")]
+    private static partial Regex FileAndLine();
 }

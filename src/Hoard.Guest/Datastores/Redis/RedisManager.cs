@@ -25,7 +25,7 @@ internal sealed class RedisManager : SupervisedDatastoreManager, IDatastoreManag
 
     /// <param name="logger">Receives lifecycle lines (starts, crashes, timings); never a password or an RPC argument.</param>
     public RedisManager(GuestConfig config, ILogger? logger = null, RedisOptions? options = null)
-        : base("redis", "Redis", logger)
+        : base(config.Paths, "redis", "Redis", logger)
     {
         _config = config;
         _options = options ?? new RedisOptions();
@@ -85,6 +85,19 @@ internal sealed class RedisManager : SupervisedDatastoreManager, IDatastoreManag
     public Task<bool> IsRootEnabledAsync(CancellationToken cancellationToken) =>
         Task.FromResult(RedisRoot.IsEnabled(_server.Paths));
 
+    protected override IReadOnlyList<KeyValuePair<string, string?>> Settings(ConfigurationState state) =>
+        [.. RedisConfigTemplate.Settings(_config, state.MemoryMb, state.Overrides).Select(s => new KeyValuePair<string, string?>(s.Key, s.Value))];
+
+    protected override Task<UpdateOverridesResult> ApplyConfigurationAsync(ConfigurationChange change, CancellationToken cancellationToken)
+    {
+        var after = RedisConfigTemplate.Settings(_config, change.After.MemoryMb, change.After.Overrides);
+        var redisConf = RedisConfigTemplate.Render(_config, change.After.MemoryMb, change.After.Overrides);
+        return ReadAsync(connection => RedisConfiguration.Apply(connection, change, after, () => _server.WriteConfig(redisConf)), cancellationToken);
+    }
+
+    /// <summary>The process title template names the config file's path once the server runs.</summary>
+    protected override string? ShownValue(string key, string? value) => key == "proc-title-template" ? null : value;
+
     protected override Task QueryProbeAsync(CancellationToken cancellationToken) =>
         Task.Run(() =>
         {
@@ -119,7 +132,7 @@ internal sealed class RedisManager : SupervisedDatastoreManager, IDatastoreManag
             await StartServerAsync(cancellationToken);
             var start = total.Elapsed - install;
             await ChangeAsync(connection => RedisUsers.Create(connection, request.Users), cancellationToken);
-            File.WriteAllText(_server.Paths.PreparedMarker, $"{TimeProvider.System.GetUtcNow():O}\n");
+            MarkPrepared(request);
             LastPrepareTimings = new RedisPreparePhases(install, start, total.Elapsed - install - start, total.Elapsed);
             Log($"redis: prepared in {total.Elapsed.TotalSeconds:0.000} s (install {install.TotalSeconds:0.000} s, start {start.TotalSeconds:0.000} s).");
         }

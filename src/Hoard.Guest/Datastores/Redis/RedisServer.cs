@@ -50,6 +50,11 @@ internal sealed class RedisServer(GuestConfig config, RedisOptions options, Acti
         _process.GiveToServiceUser(config.Paths.Data, config.Paths.Run, config.Paths.Log, config.Paths.Etc, Paths.ConfigFile, Paths.AclFile);
     }
 
+    /// <summary>Replaces <c>redis.conf</c> atomically, owned by the service user like the file the prepare wrote.</summary>
+    public void WriteConfig(string redisConf) =>
+        _process.WriteServerFile(Paths.ConfigFile, redisConf,
+            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead, serverOwned: true);
+
     /// <summary>Starts the server under a new supervisor.</summary>
     public Task StartAsync(CancellationToken cancellationToken) =>
         _process.StartAsync(ServerStartInfo, Paths.OutputLog, () => StopOrphanAsync(graceful: true, cancellationToken), cancellationToken);

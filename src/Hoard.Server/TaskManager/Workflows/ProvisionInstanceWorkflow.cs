@@ -8,6 +8,7 @@ using Hoard.Messaging.Clients;
 using Hoard.Persistence;
 using Hoard.Server.Hosting;
 using Hoard.Server.Identity;
+using Hoard.Server.TaskManager;
 using Microsoft.Extensions.Options;
 
 namespace Hoard.Server.TaskManager.Workflows;
@@ -22,11 +23,13 @@ internal sealed class ProvisionInstanceWorkflow(
     IComputeProvider compute,
     IVolumeProvider volumes,
     IMessageBus bus,
+    DesiredConfigurations configurations,
     IOptions<HoardOptions> options) : IWorkflow
 {
     public const string Name = "provision_instance";
     private const string DatabasesKey = "databases";
     private const string UsersKey = "users";
+    private const string ConfigurationKey = "configuration_digest";
 
     public string Type => Name;
 
@@ -91,9 +94,11 @@ internal sealed class ProvisionInstanceWorkflow(
                      ?? throw new InvalidOperationException($"Flavor {instance.FlavorId} is gone.");
         var databases = context.Get(DatabasesKey, HoardJson.Default.CreateDatabasesRequest)?.Databases ?? [];
         var users = context.Get(UsersKey, HoardJson.Default.CreateUsersRequest)?.Users ?? [];
+        var configuration = await configurations.DesiredAsync(instance, cancellationToken);
+        context.Data[ConfigurationKey] = configuration.Digest;
         await instances.SetServerStatusAsync(instance.Id, ServerStatus.Build, cancellationToken);
         await new GuestClient(bus, instance.Id).PrepareAsync(new PrepareRequest(version.DatastoreName, version.Name, flavor.RamMb,
-            flavor.Vcpus, instance.VolumeSize, databases, users), cancellationToken);
+            flavor.Vcpus, instance.VolumeSize, databases, users, configuration.Overrides), cancellationToken);
         return StepOutcome.Next;
     }
 
@@ -120,7 +125,8 @@ internal sealed class ProvisionInstanceWorkflow(
     private async Task<StepOutcome> CompleteAsync(WorkflowContext context, CancellationToken cancellationToken)
     {
         await instances.SetServerStatusAsync(context.InstanceId, ServerStatus.Active, cancellationToken);
-        await instances.TrySetTaskAsync(context.InstanceId, InstanceTask.Building, InstanceTask.None, cancellationToken);
+        await instances.TryFinishConfigurationAsync(context.InstanceId, InstanceTask.Building, InstanceTask.None,
+            context.GetString(ConfigurationKey) ?? "", cancellationToken);
         ForgetPasswords(context);
         return StepOutcome.Next;
     }
