@@ -136,7 +136,8 @@ internal static class InstancesApi
             : null;
 
         var rules = new DatastoreRules(version.Capabilities);
-        var databases = Body.Array(spec, "databases", path) is { } dbs ? Databases(rules, dbs) : [];
+        // An empty list asks for nothing, so a datastore without databases accepts it.
+        var databases = Body.Array(spec, "databases", path) is { Count: > 0 } dbs ? Databases(rules, dbs) : [];
         var users = Body.Array(spec, "users", path) is { } us ? Users(rules, us, databases) : [];
         var zone = Body.String(spec, "availability_zone", path);
 
