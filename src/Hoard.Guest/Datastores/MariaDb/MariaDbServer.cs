@@ -219,7 +219,18 @@ internal sealed partial class MariaDbServer(GuestConfig config, MariaDbOptions o
     {
         if (_credentials is null && !File.Exists(Paths.AdminCredentials))
             throw new HandlerException(GuestErrorCodes.NotReady, "MariaDB has not been prepared yet.");
-        return MariaDbConnection.Open(Paths.Socket, Credentials.User, Credentials.Password, timeout);
+        var connection = MariaDbConnection.Open(Paths.Socket, Credentials.User, Credentials.Password, timeout);
+        try
+        {
+            // The guest's statements carry passwords: a configuration group's slow log must not record them.
+            connection.Execute("SET SESSION slow_query_log = 0");
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Shuts the server down with SQL <c>SHUTDOWN</c>, killing it if it has not exited by the stop timeout.</summary>

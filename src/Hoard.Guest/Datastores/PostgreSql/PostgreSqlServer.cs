@@ -199,8 +199,9 @@ internal sealed partial class PostgreSqlServer(GuestConfig config, PostgreSqlOpt
             Pooling = false,
             Timeout = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds)),
             CommandTimeout = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds)),
-            // The guest's statements carry passwords: a failing one must not be copied into the server log.
-            Options = "-c log_min_error_statement=panic",
+            // The guest's statements carry passwords: neither a failing one nor (with a configuration group's
+            // log_min_duration_statement) a slow one may be copied into the server log.
+            Options = "-c log_min_error_statement=panic -c log_min_duration_statement=-1",
             ApplicationName = "hoard-guest",
         };
         var connection = new NpgsqlConnection(builder.ConnectionString);

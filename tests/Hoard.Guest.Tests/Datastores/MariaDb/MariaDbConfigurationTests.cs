@@ -153,6 +153,28 @@ public sealed class MariaDbConfigurationTests(MariaDbFixture fixture) : IClassFi
         Assert.Equal("777", (await Manager.GetConfigurationAsync(None))["max_connect_errors"]);
     }
 
+    [Fact]
+    public async Task SlowLogOfEverything_NeverRecordsTheGuestsPasswords()
+    {
+        await ResetAsync();
+        await UpdateAsync(new() { ["slow_query_log"] = "ON", ["long_query_time"] = "0" });
+        var password = "Slow-Log-" + Guid.NewGuid().ToString("N")[..12];
+        var user = "slow" + Guid.NewGuid().ToString("N")[..8];
+
+        await Manager.CreateUsersAsync([new UserSpec(user, password)], None);
+        await Manager.ChangePasswordsAsync([new UserSpec(user, password + "2")], None);
+        await Manager.DeleteUserAsync(new UserRef(user), None);
+        await ResetAsync();
+
+        var paths = fixture.Instance.Config.Paths;
+        var leaks = new[] { paths.Data, paths.Log }
+            .SelectMany(dir => Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories))
+            .Where(file => file.EndsWith(".log", StringComparison.Ordinal) && File.ReadAllText(file).Contains(password, StringComparison.Ordinal))
+            .ToList();
+        Assert.True(leaks.Count == 0, $"the password is in {string.Join(", ", leaks)}");
+        Assert.Contains(Directory.EnumerateFiles(paths.Data, "*-slow.log", SearchOption.AllDirectories), file => new FileInfo(file).Length > 0);
+    }
+
     private Task<UpdateOverridesResult> UpdateAsync(Dictionary<string, string> overrides, params string[] restartRequired) =>
         Manager.UpdateOverridesAsync(new UpdateOverridesRequest(MariaDbFixture.MemoryMb, overrides, restartRequired), None);
 

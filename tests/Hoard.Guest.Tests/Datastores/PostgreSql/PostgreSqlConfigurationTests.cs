@@ -122,6 +122,23 @@ public sealed class PostgreSqlConfigurationTests(PostgreSqlFixture fixture) : IC
         Assert.DoesNotContain(values, kv => kv.Value.StartsWith('/') || kv.Value.StartsWith('\''));
     }
 
+    [Fact]
+    public async Task LoggingEveryStatement_NeverRecordsTheGuestsPasswords()
+    {
+        await ResetAsync();
+        await UpdateAsync(new() { ["log_min_duration_statement"] = "0ms" });
+        var password = "Slow-Log-" + Guid.NewGuid().ToString("N")[..12];
+        var user = "slow" + Guid.NewGuid().ToString("N")[..8];
+
+        await Manager.CreateUsersAsync([new UserSpec(user, password)], None);
+        await Manager.ChangePasswordsAsync([new UserSpec(user, password + "2")], None);
+        await Manager.DeleteUserAsync(new UserRef(user), None);
+        await ResetAsync();
+
+        var log = File.ReadAllText(PostgreSqlPaths.For(fixture.Instance.Config.Paths).ServerLog);
+        Assert.DoesNotContain(password, log, StringComparison.Ordinal);
+    }
+
     private Task<UpdateOverridesResult> UpdateAsync(Dictionary<string, string> overrides, params string[] restartRequired) =>
         Manager.UpdateOverridesAsync(new UpdateOverridesRequest(PostgreSqlFixture.MemoryMb, overrides, restartRequired), None);
 
