@@ -3,7 +3,8 @@
 set -euo pipefail
 
 packages=(mariadb-server mariadb-client libmariadb3 postgresql-15 postgresql-client-15 redis-server libhiredis0.14
-          python3-troveclient python3-openstackclient curl)
+          python3-troveclient python3-openstackclient curl
+          e2fsprogs mount)  # mkfs.ext4, losetup/mount/umount: loopfs volumes
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,3 +1,4 @@
+using System.Data;
 using System.Data.Common;
 using Dapper;
 using Hoard.Contracts.Guest;
@@ -18,12 +19,46 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await InsertRowsAsync(connection, tx, instance, workflow);
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Insert an instance and the workflow that builds it if the project's quotas leave room for it. The check and the
+    /// insert share one write transaction (BEGIN IMMEDIATE takes SQLite's write lock first), so two concurrent creates
+    /// cannot both take the last slot.
+    /// </summary>
+    /// <returns>The resources the instance would exceed (then nothing was inserted); empty when it was inserted.</returns>
+    public async Task<IReadOnlyList<string>> TryInsertWithinQuotaAsync(InstanceRecord instance, WorkflowRecord workflow,
+        IReadOnlyDictionary<string, int> defaultLimits, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
+        var limits = await QuotaStore.LimitsAsync(connection, tx, instance.ProjectId, defaultLimits);
+        var usage = await QuotaStore.UsageAsync(connection, tx, instance.ProjectId);
+        var ramMb = await connection.ExecuteScalarAsync<long>("SELECT COALESCE(MAX(ram_mb), 0) FROM flavors WHERE id = @FlavorId",
+            new { instance.FlavorId }, tx);
+        var exceeded = QuotaStore.Exceeded(limits, usage, new Dictionary<string, long>
+        {
+            [QuotaStore.Instances] = 1, [QuotaStore.Ram] = ramMb, [QuotaStore.Volumes] = instance.VolumeSize,
+        });
+        if (exceeded.Count > 0)
+        {
+            return exceeded;
+        }
+
+        await InsertRowsAsync(connection, tx, instance, workflow);
+        await tx.CommitAsync(cancellationToken);
+        return [];
+    }
+
+    private static async Task InsertRowsAsync(DbConnection connection, DbTransaction tx, InstanceRecord instance, WorkflowRecord workflow)
+    {
         await connection.ExecuteAsync(
             $"INSERT INTO instances ({Columns}) VALUES (@Id, @ProjectId, @Name, @FlavorId, @DatastoreVersionId, @VolumeSize, " +
             "@Task, @ServerStatus, @ServiceStatus, @ServiceStatusUpdated, @Address, @Port, @BusSecretHash, @AvailabilityZone, " +
             "@Created, @Updated, 0, NULL, @ConfigurationId, NULL)", Params(instance), tx);
         await WorkflowStore.InsertAsync(connection, tx, workflow);
-        await tx.CommitAsync(cancellationToken);
     }
 
     public async Task<InstanceRecord?> GetAsync(string id, CancellationToken cancellationToken)

@@ -51,5 +51,10 @@ internal static class Schema
         ALTER TABLE instances ADD COLUMN configuration_applied TEXT;
         CREATE INDEX ix_instances_configuration ON instances (configuration_id) WHERE deleted = 0;
         """,
+        // 3: per-project quota limits an admin set; a resource without a row has the operator's default.
+        """
+        CREATE TABLE quotas (project_id TEXT NOT NULL, resource TEXT NOT NULL, hard_limit INTEGER NOT NULL,
+            updated TEXT NOT NULL, PRIMARY KEY (project_id, resource));
+        """,
     ];
 }

@@ -11,7 +11,8 @@ namespace Hoard.Providers.Local;
 /// Runs each instance's guest agent as a local process in its own session (so stopping the server does not
 /// stop databases), as the unprivileged OS account, at its own loopback address 127.B.x.y.
 /// </summary>
-public sealed partial class LocalComputeProvider(LocalOptions options, OsAccount account, ILogger<LocalComputeProvider> logger)
+public sealed partial class LocalComputeProvider(
+    LocalOptions options, OsAccount account, ILogger<LocalComputeProvider> logger, IVolumeProvider? volumes = null)
     : IComputeProvider
 {
     private readonly SemaphoreSlim _addressLock = new(1, 1);
@@ -94,6 +95,13 @@ public sealed partial class LocalComputeProvider(LocalOptions options, OsAccount
         if (await IsGuestRunningAsync(launch.InstanceId, cancellationToken))
         {
             return;
+        }
+
+        // Every start path (a resumed create, the reconciler after a host reboot) passes here: no guest may start
+        // on the bare mount point of a volume that is not mounted.
+        if (volumes is LoopVolumeProvider loop)
+        {
+            await loop.EnsureAttachedAsync(launch.InstanceId, cancellationToken);
         }
 
         var dir = options.InstanceDir(launch.InstanceId);

@@ -23,6 +23,18 @@ public sealed class OsAccount
     /// <summary>The user to start guests as, or null to start them as the server's own user.</summary>
     public string? UserName { get; }
 
+    /// <summary>uid and gid of <see cref="UserName"/>, or null when guests run as the server's own user.</summary>
+    internal (uint Uid, uint Gid)? Ids => _ids;
+
+    /// <summary>Gives <paramref name="path"/> itself (not what it contains) to the account.</summary>
+    public void OwnTop(string path)
+    {
+        if (_ids is { } ids)
+        {
+            Posix.Chown(path, ids.Uid, ids.Gid);
+        }
+    }
+
     public void Own(string path)
     {
         if (_ids is { } ids)

@@ -20,7 +20,46 @@ internal static partial class Posix
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
     private static partial IntPtr getpwnam(string name);
 
+    [LibraryImport("libc", EntryPoint = "statvfs", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int statvfs_(string path, out StatVfs buffer);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial IntPtr realpath(string path, IntPtr resolved);
+
+    [LibraryImport("libc")]
+    private static partial void free(IntPtr pointer);
+
     public static bool IsRoot => geteuid() == 0;
+
+    /// <summary>The canonical absolute path (symbolic links resolved), as the kernel names it in its tables.</summary>
+    public static string RealPath(string path)
+    {
+        var resolved = realpath(path, IntPtr.Zero);
+        if (resolved == IntPtr.Zero)
+        {
+            throw new IOException($"realpath {path} failed (errno {Marshal.GetLastPInvokeError()}).");
+        }
+
+        try
+        {
+            return Marshal.PtrToStringUTF8(resolved)!;
+        }
+        finally
+        {
+            free(resolved);
+        }
+    }
+
+    /// <summary>Bytes in use on the filesystem holding <paramref name="path"/>, as df counts them.</summary>
+    public static long UsedBytes(string path)
+    {
+        if (statvfs_(path, out var s) != 0)
+        {
+            throw new IOException($"statvfs {path} failed (errno {Marshal.GetLastPInvokeError()}).");
+        }
+
+        return checked((long)((s.Blocks - s.Bfree) * s.Frsize));
+    }
 
     public static bool Signal(int pid, int signal) => kill(pid, signal) == 0;
 
@@ -54,6 +93,26 @@ internal static partial class Posix
         {
             Chown(entry, uid, gid);
         }
+    }
+
+    /// <summary>struct statvfs of glibc on LP64 (x86_64, aarch64): eleven unsigned longs, then int __f_spare[6].</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct StatVfs
+    {
+        public ulong Bsize;
+        public ulong Frsize;
+        public ulong Blocks;
+        public ulong Bfree;
+        public ulong Bavail;
+        public ulong Files;
+        public ulong Ffree;
+        public ulong Favail;
+        public ulong Fsid;
+        public ulong Flag;
+        public ulong Namemax;
+        public ulong Spare0;
+        public ulong Spare1;
+        public ulong Spare2;
     }
 
     public static void Chown(string path, uint uid, uint gid)

@@ -154,20 +154,26 @@ internal static class CatalogApi
         return view;
     }
 
-    private static async Task<IResult> LimitsAsync(HttpContext http, InstanceStore instances, IOptions<HoardOptions> o, CancellationToken ct)
+    /// <summary>Trove's absolute limits of the caller's project and, as Hoard adds (the client prints them too), what it uses.</summary>
+    private static async Task<IResult> LimitsAsync(HttpContext http, QuotaStore quotas, IOptions<HoardOptions> o, CancellationToken ct)
     {
-        var options = o.Value;
-        var live = await instances.ListAsync(http.Token().ProjectId, int.MaxValue, null, ct);
-        var limits = new JsonArray(new JsonObject
+        var project = http.Token().ProjectId;
+        var limits = await quotas.GetLimitsAsync(project, QuotasApi.Defaults(o.Value), ct);
+        var usage = await quotas.GetUsageAsync(project, ct);
+        return Reply.Json(new JsonObject
         {
-            ["verb"] = "ABSOLUTE",
-            ["max_instances"] = options.DefaultInstanceQuota,
-            ["max_backups"] = options.DefaultBackupQuota,
-            ["max_volumes"] = options.DefaultVolumeQuotaGb,
-            ["max_ram"] = -1,
-            ["instances_used"] = live.Count,
-            ["volumes_used"] = live.Sum(i => i.VolumeSize),
+            ["limits"] = new JsonArray(new JsonObject
+            {
+                ["verb"] = "ABSOLUTE",
+                ["max_instances"] = limits[QuotaStore.Instances],
+                ["max_backups"] = limits[QuotaStore.Backups],
+                ["max_volumes"] = limits[QuotaStore.Volumes],
+                ["max_ram"] = limits[QuotaStore.Ram],
+                ["instances_used"] = usage[QuotaStore.Instances],
+                ["backups_used"] = usage[QuotaStore.Backups],
+                ["volumes_used"] = usage[QuotaStore.Volumes],
+                ["ram_used"] = usage[QuotaStore.Ram],
+            }),
         });
-        return Reply.Json(new JsonObject { ["limits"] = limits });
     }
 }

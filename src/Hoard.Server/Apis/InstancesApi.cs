@@ -141,8 +141,6 @@ internal static class InstancesApi
         var users = Body.Array(spec, "users", path) is { } us ? Users(rules, us, databases) : [];
         var zone = Body.String(spec, "availability_zone", path);
 
-        await CheckQuotaAsync(instances, token.ProjectId, size, options.Value, cancellationToken);
-
         var now = time.GetUtcNow();
         var instance = new InstanceRecord
         {
@@ -151,7 +149,13 @@ internal static class InstancesApi
             ServiceStatus = ServiceStatus.New, Port = version.Capabilities.Port, AvailabilityZone = zone, Created = now, Updated = now,
             ConfigurationId = configurationId,
         };
-        await instances.InsertAsync(instance, ProvisionInstanceWorkflow.Create(instance, databases, users), cancellationToken);
+        var exceeded = await instances.TryInsertWithinQuotaAsync(instance, ProvisionInstanceWorkflow.Create(instance, databases, users),
+            QuotasApi.Defaults(options.Value), cancellationToken);
+        if (exceeded.Count > 0)
+        {
+            throw QuotasApi.Exceeded(exceeded);
+        }
+
         engine.Poke();
         return Reply.Json(new JsonObject { ["instance"] = await DetailAsync(instance, instances, catalog, configurations, volumes, options.Value, cancellationToken) });
     }
@@ -181,27 +185,6 @@ internal static class InstancesApi
     {
         rules.RequireUsers();
         return rules.Users(array, "instance.users", [.. databases.Select(d => d.Name)]);
-    }
-
-    private static async Task CheckQuotaAsync(InstanceStore instances, string projectId, int size, HoardOptions options,
-        CancellationToken cancellationToken)
-    {
-        var live = await instances.ListAsync(projectId, int.MaxValue, null, cancellationToken);
-        var over = new List<string>();
-        if (live.Count + 1 > options.DefaultInstanceQuota)
-        {
-            over.Add("instances");
-        }
-
-        if (live.Sum(i => i.VolumeSize) + size > options.DefaultVolumeQuotaGb)
-        {
-            over.Add("volumes");
-        }
-
-        if (over.Count > 0)
-        {
-            throw TroveFault.OverLimit($"Quota exceeded for resources: [{string.Join(", ", over.Select(r => $"'{r}'"))}].");
-        }
     }
 
     private static async Task<IResult> UpdateAsync(HttpContext http, string id, InstanceAccess access, InstanceStore instances,

@@ -26,7 +26,11 @@ public sealed class HoardOptions
     /// <summary>Trove's max_accepted_volume_size (GB).</summary>
     public int MaxVolumeSizeGb { get; set; } = 100;
 
+    /// <summary>Quotas of a project no admin has set quotas for; -1 is unlimited.</summary>
     public int DefaultInstanceQuota { get; set; } = 10;
+
+    /// <summary>Sum of the flavors' RAM (MB) of a project's instances; -1 (unlimited) as in Trove.</summary>
+    public int DefaultRamQuotaMb { get; set; } = -1;
 
     public int DefaultBackupQuota { get; set; } = 50;
 
@@ -36,6 +40,9 @@ public sealed class HoardOptions
     public string? GuestAssembly { get; set; }
 
     public string OsUser { get; set; } = "dbaas";
+
+    /// <summary><c>auto</c> (loopfs when root and loop devices work, else directory), <c>loopfs</c> or <c>directory</c>.</summary>
+    public string VolumeProvider { get; set; } = "auto";
 
     /// <summary>Instances get loopback addresses 127.B.x.y; servers sharing a host need different values of B.</summary>
     public int LoopbackSecondOctet { get; set; } = 100;

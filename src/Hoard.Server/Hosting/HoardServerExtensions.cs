@@ -16,7 +16,7 @@ namespace Hoard.Server.Hosting;
 
 internal static class HoardServerExtensions
 {
-    /// <summary>Composition root: the embedded defaults (SQLite, embedded bus, local compute, directory volumes).</summary>
+    /// <summary>Composition root: the embedded defaults (SQLite, embedded bus, local compute, loopfs volumes when root, else directories).</summary>
     public static WebApplicationBuilder AddHoard(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -29,6 +29,7 @@ internal static class HoardServerExtensions
         services.AddSingleton<InstanceStore>();
         services.AddSingleton<CatalogStore>();
         services.AddSingleton<ConfigurationStore>();
+        services.AddSingleton<QuotaStore>();
         services.AddSingleton<IdentityStore>();
         services.AddSingleton<ConductorStore>();
         services.AddSingleton<WorkflowStore>();
@@ -55,7 +56,8 @@ internal static class HoardServerExtensions
         });
         services.AddSingleton<OsAccount>();
         services.AddSingleton<IComputeProvider, LocalComputeProvider>();
-        services.AddSingleton<IVolumeProvider, DirectoryVolumeProvider>();
+        services.AddSingleton(sp => VolumeProviderSelection.Create(sp.GetRequiredService<IOptions<HoardOptions>>().Value.VolumeProvider,
+            sp.GetRequiredService<LocalOptions>(), sp.GetRequiredService<OsAccount>(), sp.GetRequiredService<ILoggerFactory>()));
 
         services.AddSingleton<IWorkflow, ProvisionInstanceWorkflow>();
         services.AddSingleton<IWorkflow, DeleteInstanceWorkflow>();
@@ -87,6 +89,7 @@ internal static class HoardServerExtensions
         app.MapUsersApi();
         app.MapRootApi();
         app.MapConfigurationsApi();
+        app.MapQuotasApi();
         return app;
     }
 }
