@@ -281,4 +281,127 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
     };
 
     internal static DbTransaction? NoTransaction => null;
+
+    /// <summary>
+    /// <see cref="TryBeginAsync"/> for an action that takes more of the project's quotas (a resize): the quota check, the
+    /// task change and the workflow's insert share one write transaction, so concurrent requests cannot together pass a limit.
+    /// </summary>
+    /// <returns>Begun: false when another task is in progress (or the quota is exceeded); Exceeded: the resources over their limits.</returns>
+    public async Task<(bool Begun, IReadOnlyList<string> Exceeded)> TryBeginWithinQuotaAsync(InstanceRecord instance, InstanceTask task,
+        WorkflowRecord workflow, IReadOnlyCollection<InstanceTask> allowedFrom, IReadOnlyDictionary<string, long> deltas,
+        IReadOnlyDictionary<string, int> defaultLimits, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
+        var limits = await QuotaStore.LimitsAsync(connection, tx, instance.ProjectId, defaultLimits);
+        var usage = await QuotaStore.UsageAsync(connection, tx, instance.ProjectId);
+        var exceeded = QuotaStore.Exceeded(limits, usage, deltas);
+        if (exceeded.Count > 0)
+        {
+            return (false, exceeded);
+        }
+
+        var changed = await connection.ExecuteAsync(
+            "UPDATE instances SET task = @task, updated = @now WHERE id = @id AND deleted = 0 AND task IN @allowed",
+            new { id = instance.Id, task = task.ToString(), now = Ts.Of(time.GetUtcNow()), allowed = allowedFrom.Select(t => t.ToString()).ToArray() },
+            tx);
+        if (changed == 0)
+        {
+            return (false, []);
+        }
+
+        await WorkflowStore.InsertAsync(connection, tx, workflow);
+        await tx.CommitAsync(cancellationToken);
+        return (true, []);
+    }
+
+    /// <summary>Record a grown volume's size and end the resize, unless another action took over meanwhile.</summary>
+    public async Task<bool> TryFinishVolumeResizeAsync(string id, int sizeGb, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(
+            "UPDATE instances SET volume_size = @sizeGb, task = 'None', updated = @now WHERE id = @id AND task = 'Resizing'",
+            new { id, sizeGb, now = Ts.Of(time.GetUtcNow()) }) > 0;
+    }
+
+    /// <summary>Record the instance's new flavor and end the resize, unless another action took over meanwhile.</summary>
+    public async Task<bool> TryFinishFlavorResizeAsync(string id, string flavorId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(
+            "UPDATE instances SET flavor_id = @flavorId, task = 'None', updated = @now WHERE id = @id AND task = 'Resizing'",
+            new { id, flavorId, now = Ts.Of(time.GetUtcNow()) }) > 0;
+    }
+
+    /// <summary>
+    /// Instances of every project (only <paramref name="projectId"/>'s when given) for the admin API: live ones, or
+    /// with <paramref name="deleted"/> the deleted ones; newest first, starting after <paramref name="marker"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<InstanceRecord>> ListAnyProjectAsync(string? projectId, bool deleted, int limit, string? marker,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        var sql = $"SELECT {Columns} FROM instances WHERE deleted = @deleted" +
+                  (projectId is null ? "" : " AND project_id = @projectId") +
+                  (marker is null ? "" : " AND (created, id) < (SELECT created, id FROM instances WHERE id = @marker)") +
+                  " ORDER BY created DESC, id DESC LIMIT @limit";
+        return [.. await connection.QueryAsync<InstanceRecord>(sql, new { projectId, deleted = deleted ? 1 : 0, marker, limit })];
+    }
+
+    /// <summary>An instance of any project; a deleted one too when <paramref name="includeDeleted"/>.</summary>
+    public async Task<InstanceRecord?> GetAnyProjectAsync(string id, bool includeDeleted, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<InstanceRecord>(
+            $"SELECT {Columns} FROM instances WHERE id = @id" + (includeDeleted ? "" : " AND deleted = 0"), new { id });
+    }
+
+    /// <summary>
+    /// Begin deleting an instance in one transaction: task DELETING, every other running workflow of the instance
+    /// abandoned (a restart or resize must not start again what the delete removes), and the delete's workflow inserted.
+    /// </summary>
+    public async Task<bool> TryBeginDeleteAsync(string id, WorkflowRecord workflow, IReadOnlyCollection<InstanceTask> allowedFrom,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        var now = Ts.Of(time.GetUtcNow());
+        var changed = await connection.ExecuteAsync(
+            "UPDATE instances SET task = 'Deleting', updated = @now WHERE id = @id AND deleted = 0 AND task IN @allowed",
+            new { id, now, allowed = allowedFrom.Select(t => t.ToString()).ToArray() }, tx);
+        if (changed == 0)
+        {
+            return false;
+        }
+
+        await connection.ExecuteAsync(
+            "UPDATE workflows SET status = 'FAILED', error = 'Abandoned by delete.', updated = @now " +
+            "WHERE instance_id = @id AND status = 'RUNNING'", new { id, now }, tx);
+        await WorkflowStore.InsertAsync(connection, tx, workflow);
+        await tx.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    /// <summary>
+    /// When the latest step of a workflow of the instance that was abandoned (by reset_status or a delete) started, or
+    /// null: the engine notices an abandoned workflow only when it next saves it, so that step may still be running.
+    /// </summary>
+    public async Task<DateTimeOffset?> LatestAbandonedStepStartAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        var started = await connection.ExecuteScalarAsync<string?>(
+            "SELECT MAX(step_started) FROM workflows WHERE instance_id = @instanceId AND status = 'FAILED' " +
+            "AND error LIKE 'Abandoned by %' AND step_started IS NOT NULL", new { instanceId });
+        return started is null
+            ? null
+            : DateTimeOffset.Parse(started, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal);
+    }
+
+    /// <summary>
+    /// Give up the instance's address while it is being deleted: the allocator may hand it to a new instance as soon as
+    /// the compute provider has released it, and addresses are unique among instances' rows.
+    /// </summary>
+    public Task ClearAddressAsync(string id, CancellationToken cancellationToken) =>
+        ExecuteAsync("UPDATE instances SET address = NULL, updated = @now WHERE id = @id",
+            new { id, now = Ts.Of(time.GetUtcNow()) }, cancellationToken);
 }

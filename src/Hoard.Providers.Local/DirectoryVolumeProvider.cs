@@ -30,6 +30,16 @@ public sealed class DirectoryVolumeProvider(LocalOptions options, OsAccount acco
         return Task.FromResult<long?>(used);
     }
 
+    /// <summary>Nothing to grow: the new size is only recorded (by the caller), as the size always was.</summary>
+    public Task<bool> ResizeAsync(string instanceId, int newSizeGb, Func<CancellationToken, Task> stopUsers, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(newSizeGb, 1);
+        var path = Path.Combine(options.VolumesDir, instanceId);
+        return Directory.Exists(path)
+            ? Task.FromResult(true)
+            : throw new InvalidOperationException($"Instance {instanceId} has no volume directory {path} to resize.");
+    }
+
     public Task DeleteAsync(string instanceId, CancellationToken cancellationToken)
     {
         var path = Path.Combine(options.VolumesDir, instanceId);

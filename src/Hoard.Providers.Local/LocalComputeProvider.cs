@@ -17,6 +17,7 @@ public sealed partial class LocalComputeProvider(
 {
     private readonly SemaphoreSlim _addressLock = new(1, 1);
     private readonly Lazy<string> _installedGuest = new(() => InstallGuest(options));
+    private readonly Lazy<InstanceCgroups> _cgroups = new(() => DetectCgroups(logger));
 
     public string Name => "local";
 
@@ -104,6 +105,7 @@ public sealed partial class LocalComputeProvider(
             await loop.EnsureAttachedAsync(launch.InstanceId, cancellationToken);
         }
 
+        await ApplyResourceLimitsAsync(launch.InstanceId, launch.RamMb, launch.Vcpus, cancellationToken);
         var dir = options.InstanceDir(launch.InstanceId);
         var paths = new GuestPaths(launch.VolumePath, Path.Combine(dir, "run"), Path.Combine(dir, "log"), Path.Combine(dir, "etc"));
         foreach (var sub in new[] { paths.Run, paths.Log, paths.Etc })
@@ -154,10 +156,55 @@ public sealed partial class LocalComputeProvider(
         }
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException("The guest agent process did not start.");
+        JoinCgroup(launch.InstanceId, process.Id);
         process.StandardInput.Close();
         await File.WriteAllTextAsync(Path.Combine(dir, "guest.pid"), process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
         LogGuestStarted(launch.InstanceId, process.Id, launch.Address);
     }
+
+    /// <summary>
+    /// Process.Start returns once the guest has exec'd, long before its runtime can start a database server; Join also
+    /// moves anything it started before joining, so no process of the instance escapes the group, whatever the timing.
+    /// A guest that cannot be contained is not left running unlimited.
+    /// </summary>
+    private void JoinCgroup(string instanceId, int pid)
+    {
+        if (!_cgroups.Value.Enforces)
+        {
+            return;
+        }
+
+        try
+        {
+            _cgroups.Value.Join(instanceId, pid);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Posix.Signal(pid, Posix.SigKill);
+            throw new InvalidOperationException($"The guest of instance {instanceId} could not join its cgroup: {e.Message}", e);
+        }
+    }
+
+    public Task ApplyResourceLimitsAsync(string instanceId, int ramMb, int vcpus, CancellationToken cancellationToken)
+    {
+        if (!_cgroups.Value.Enforces)
+        {
+            return Task.CompletedTask;
+        }
+
+        _cgroups.Value.Apply(instanceId, ramMb, vcpus);
+        // A guest started before its group existed (an older Hoard, say) is contained from now on.
+        if (GuestPid(instanceId) is { } pid)
+        {
+            _cgroups.Value.Join(instanceId, pid);
+        }
+
+        LogLimitsApplied(instanceId, ramMb, vcpus, _cgroups.Value.Mode);
+        return Task.CompletedTask;
+    }
+
+    public Task<ResourceLimits> DescribeResourceLimitsAsync(string instanceId, CancellationToken cancellationToken) =>
+        Task.FromResult(_cgroups.Value.Describe(instanceId));
 
     public Task<bool> IsGuestRunningAsync(string instanceId, CancellationToken cancellationToken) =>
         Task.FromResult(GuestPid(instanceId) is not null);
@@ -179,7 +226,7 @@ public sealed partial class LocalComputeProvider(
         var dir = options.InstanceDir(instanceId);
         for (var attempt = 0; attempt < 50; attempt++)
         {
-            var survivors = ProcessesUsing(dir).ToList();
+            var survivors = ProcessesUsing(dir).Concat(CgroupProcesses(instanceId)).Distinct().ToList();
             if (survivors.Count == 0)
             {
                 return;
@@ -196,15 +243,38 @@ public sealed partial class LocalComputeProvider(
         throw new InvalidOperationException($"Processes of instance {instanceId} survived SIGKILL.");
     }
 
-    public Task ReleaseAsync(string instanceId, CancellationToken cancellationToken)
+    public async Task ReleaseAsync(string instanceId, CancellationToken cancellationToken)
     {
+        // Called once the processes are stopped; the group goes first so a failure leaves the directory to retry with.
+        if (_cgroups.Value.Enforces)
+        {
+            await _cgroups.Value.RemoveAsync(instanceId, cancellationToken);
+        }
+
         var dir = options.InstanceDir(instanceId);
         if (Directory.Exists(dir))
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
 
-        return Task.CompletedTask;
+    /// <summary>The instance's cgroup also catches a process that no longer mentions its directory.</summary>
+    private IEnumerable<int> CgroupProcesses(string instanceId) =>
+        _cgroups.Value.Enforces ? _cgroups.Value.Processes(instanceId).Where(p => p != Environment.ProcessId) : [];
+
+    private static InstanceCgroups DetectCgroups(ILogger logger)
+    {
+        var cgroups = InstanceCgroups.Detect();
+        if (cgroups.UnavailableReason is { } reason)
+        {
+            LogLimitsNotEnforced(logger, reason);
+        }
+        else
+        {
+            LogLimitsEnforced(logger, cgroups.Mode, string.Join(", ", cgroups.Parents));
+        }
+
+        return cgroups;
     }
 
     private int? GuestPid(string instanceId)
@@ -283,6 +353,15 @@ public sealed partial class LocalComputeProvider(
             return onPath ?? "/usr/share/dotnet/dotnet";
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Resource limits: {Mode} (instances' groups under {Parents})")]
+    private static partial void LogLimitsEnforced(ILogger logger, string mode, string parents);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Resource limits: none (flavors' RAM and vCPUs are not enforced): {Reason}")]
+    private static partial void LogLimitsNotEnforced(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Limited instance {InstanceId} to {RamMb} MB and {Vcpus} vCPUs ({Mode})")]
+    private partial void LogLimitsApplied(string instanceId, int ramMb, int vcpus, string mode);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Started guest of instance {InstanceId} (pid {Pid}) at {Address}")]
     private partial void LogGuestStarted(string instanceId, int pid, string address);

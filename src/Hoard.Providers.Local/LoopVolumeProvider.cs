@@ -97,6 +97,86 @@ public sealed partial class LoopVolumeProvider(LocalOptions options, OsAccount a
         return Task.FromResult<long?>(IsMountedFrom(mountPath, ImagePath(instanceId)) ? Posix.UsedBytes(mountPath) : null);
     }
 
+    /// <summary>
+    /// ftruncate the image, make its loop device see the new size (<c>losetup -c</c>) and grow ext4 while mounted
+    /// (<c>resize2fs</c> on the device). Where the kernel refuses an online grow, the volume's users are stopped, the
+    /// image is unmounted, checked (<c>e2fsck -f</c>), grown and mounted again. A crash half-way is repaired by running
+    /// it again: an unmounted image is grown offline, an already grown filesystem is left as it is.
+    /// </summary>
+    public async Task<bool> ResizeAsync(string instanceId, int newSizeGb, Func<CancellationToken, Task> stopUsers,
+        CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(newSizeGb, 1);
+        var image = ImagePath(instanceId);
+        var mountPath = MountPath(instanceId);
+        var size = string.Create(CultureInfo.InvariantCulture, $"{newSizeGb}G");
+        await _lock.WaitAsync(cancellationToken);
+        try
+        {
+            if (!File.Exists(image))
+            {
+                throw new InvalidOperationException($"Instance {instanceId} has no loopfs image ({image}) to grow.");
+            }
+
+            var watch = Stopwatch.StartNew();
+            var length = new FileInfo(image).Length;
+            if (length > newSizeGb * GiB)
+            {
+                throw new InvalidOperationException($"The image of instance {instanceId} already has {length} bytes; volumes only grow.");
+            }
+
+            if (length < newSizeGb * GiB)
+            {
+                using var file = new FileStream(image, FileMode.Open, FileAccess.Write);
+                file.SetLength(newSizeGb * GiB);
+            }
+
+            if (IsMountedFrom(mountPath, image))
+            {
+                var device = MountTable.SourceAt(mountPath)!;
+                // A loop device keeps the size its file had when it was attached until told to look again.
+                await HostTool.RunCheckedAsync("losetup", ["--set-capacity", device], cancellationToken);
+                var online = await HostTool.RunAsync("resize2fs", [device, size], cancellationToken);
+                if (online.ExitCode == 0)
+                {
+                    LogGrown(instanceId, newSizeGb, "online", watch.ElapsedMilliseconds);
+                    return true;
+                }
+
+                LogOnlineGrowRefused(instanceId, online.Stderr);
+                await stopUsers(cancellationToken);
+                var unmounted = await HostTool.RunAsync("umount", [mountPath], cancellationToken);
+                if (unmounted.ExitCode != 0 && MountTable.SourceAt(mountPath) is not null)
+                {
+                    // Never lazily: checking and growing an image something still writes to would corrupt it.
+                    throw new InvalidOperationException(
+                        $"The volume of instance {instanceId} is still in use after its users were stopped: {unmounted.Stderr}");
+                }
+            }
+
+            foreach (var device in MountTable.LoopDevicesBacking(image))
+            {
+                await DetachAsync(device, image, cancellationToken);
+            }
+
+            var check = await HostTool.RunAsync("e2fsck", ["-f", "-y", image], cancellationToken);
+            if (check.ExitCode > 1)
+            {
+                throw new InvalidOperationException(
+                    $"'{check.CommandLine}' found errors it could not correct (exit {check.ExitCode}): {check.Stderr} {check.Stdout}");
+            }
+
+            await HostTool.RunCheckedAsync("resize2fs", [image, size], cancellationToken);
+            await AttachAsync(image, mountPath, cancellationToken);
+            LogGrown(instanceId, newSizeGb, "offline", watch.ElapsedMilliseconds);
+            return false;
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
     public async Task DeleteAsync(string instanceId, CancellationToken cancellationToken)
     {
         var image = ImagePath(instanceId);
@@ -220,6 +300,12 @@ public sealed partial class LoopVolumeProvider(LocalOptions options, OsAccount a
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Made the {SizeGb} GB loopfs image of instance {InstanceId} in {Milliseconds} ms")]
     private partial void LogCreated(string instanceId, int sizeGb, long milliseconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Grew the loopfs volume of instance {InstanceId} to {SizeGb} GB {Mode} in {Milliseconds} ms")]
+    private partial void LogGrown(string instanceId, int sizeGb, string mode, long milliseconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The volume of instance {InstanceId} cannot grow while mounted ({Reason}); growing it offline")]
+    private partial void LogOnlineGrowRefused(string instanceId, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Mounted the volume of instance {InstanceId} from {Device}")]
     private partial void LogMounted(string instanceId, string device);

@@ -117,7 +117,11 @@ public sealed class BadInputTests(HoardServerFixture server)
         data.Add("POST", "action", """{"explode":{}}""", 400, "badRequest");
         data.Add("POST", "action", """{}""", 400, "badRequest");
         data.Add("POST", "action", """{"restart":{},"explode":{}}""", 400, "badRequest");
-        data.Add("POST", "action", """{"resize":{"flavorRef":"2"}}""", 501, "notImplemented");
+        data.Add("POST", "action", """{"resize":{"flavorRef":"1"}}""", 400, "badRequest");
+        data.Add("POST", "action", """{"resize":{"flavorRef":"nosuchflavor"}}""", 404, "itemNotFound");
+        data.Add("POST", "action", """{"resize":{"volume":{"size":1}}}""", 400, "badRequest");
+        data.Add("POST", "action", """{"resize":{"volume":{"size":100000}}}""", 413, "overLimit");
+        data.Add("POST", "action", """{"resize":{"promote_to_replica_source":{}}}""", 400, "badRequest");
         data.Add("PUT", "", """{"instance":{"name":""}}""", 400, "badRequest");
         data.Add("PUT", "", """{"instance":{"flavor":"2"}}""", 400, "badRequest");
         data.Add("GET", "databases/shop", "", 501, "notImplemented");

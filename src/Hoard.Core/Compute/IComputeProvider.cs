@@ -19,13 +19,36 @@ public interface IComputeProvider
 
     /// <summary>Remove everything the provider created for the instance except the volume. Idempotent.</summary>
     Task ReleaseAsync(string instanceId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Limit the instance's processes (guest and database server) to <paramref name="ramMb"/> of memory and
+    /// <paramref name="vcpus"/> CPUs, now and for what they start later. Idempotent; also used by flavor resize.
+    /// Where the host cannot enforce limits it does nothing, and <see cref="DescribeResourceLimitsAsync"/> says why.
+    /// </summary>
+    Task ApplyResourceLimitsAsync(string instanceId, int ramMb, int vcpus, CancellationToken cancellationToken);
+
+    /// <summary>The limits in force on the instance's processes, read from the host, or why there are none.</summary>
+    Task<ResourceLimits> DescribeResourceLimitsAsync(string instanceId, CancellationToken cancellationToken);
+}
+
+/// <param name="EnforcedBy">What enforces the limits (<c>cgroup-v2</c>, <c>cgroup-v1</c>), or <c>none</c>.</param>
+/// <param name="Reason">Why nothing enforces them; null when something does.</param>
+public sealed record ResourceLimits(long? MemoryLimitMb, double? CpuQuota, string EnforcedBy, string? Reason)
+{
+    public const string None = "none";
+
+    public static ResourceLimits NotEnforced(string reason) => new(null, null, None, reason);
 }
 
 /// <param name="BusSecret">Issued to this guest only; the provider hands it over without process arguments.</param>
+/// <param name="RamMb">The flavor's RAM: the memory limit of the guest and its database server.</param>
+/// <param name="Vcpus">The flavor's vCPUs: their CPU quota.</param>
 public sealed record GuestLaunch(
     string InstanceId,
     string Manager,
     string Address,
     int Port,
     string VolumePath,
-    string BusSecret);
+    string BusSecret,
+    int RamMb,
+    int Vcpus);

@@ -60,14 +60,13 @@ internal static class InstancesApi
     }
 
     private static async Task<IResult> ShowAsync(HttpContext http, string id, InstanceAccess access, InstanceStore instances,
-        CatalogStore catalog, ConfigurationStore configurations, IVolumeProvider volumes, IOptions<HoardOptions> options,
-        CancellationToken cancellationToken)
+        CatalogStore catalog, ConfigurationStore configurations, IVolumeProvider volumes, IComputeProvider compute,
+        IOptions<HoardOptions> options, CancellationToken cancellationToken)
     {
         var instance = await access.GetAsync(http, id, cancellationToken);
-        return Reply.Json(new JsonObject
-        {
-            ["instance"] = await DetailAsync(instance, instances, catalog, configurations, volumes, options.Value, cancellationToken),
-        });
+        var view = await DetailAsync(instance, instances, catalog, configurations, volumes, options.Value, cancellationToken);
+        view["resources"] = Views.Resources(await compute.DescribeResourceLimitsAsync(instance.Id, cancellationToken));
+        return Reply.Json(new JsonObject { ["instance"] = view });
     }
 
     private static async Task<JsonObject> DetailAsync(InstanceRecord instance, InstanceStore instances, CatalogStore catalog,
@@ -267,7 +266,8 @@ internal static class InstancesApi
             throw InstanceAccess.NotAvailable(instance);
         }
 
-        if (!await instances.TryBeginAsync(instance.Id, InstanceTask.Deleting, DeleteInstanceWorkflow.Create(instance.Id, time.GetUtcNow()),
+        // BUILD is refused as Trove refuses it; an admin's reset_status (the client's force delete) ends the build first.
+        if (!await instances.TryBeginDeleteAsync(instance.Id, DeleteInstanceWorkflow.Create(instance.Id, time.GetUtcNow()),
                 DeletableFrom, cancellationToken))
         {
             throw InstanceAccess.NotAvailable(instance);
@@ -308,9 +308,24 @@ internal static class InstancesApi
                     throw TroveFault.Unauthorized("User does not have admin privileges.");
                 }
 
+                // troveclient's force delete may send {"force_delete": true}: the same reset, then its DELETE.
+                if (body[action] is JsonObject reset)
+                {
+                    Body.OnlyKeys(reset, "reset_status", "force_delete");
+                    Body.Boolean(reset, "force_delete", "reset_status");
+                }
+                else if (body[action] is not null)
+                {
+                    throw TroveFault.BadRequest("reset_status must be an object.");
+                }
+
                 await instances.ResetStatusAsync(instance.Id, cancellationToken);
                 return Reply.Accepted();
-            case "resize" or "promote_to_replica_source" or "eject_replica_source":
+            case "resize":
+                InstanceAccess.RequireAvailable(instance);
+                await ResizeAction.BeginAsync(http, instance, body[action], cancellationToken);
+                return Reply.Accepted();
+            case "promote_to_replica_source" or "eject_replica_source":
                 throw TroveFault.NotImplemented($"The '{action}' action is not supported by this Hoard release yet.");
             default:
                 throw TroveFault.BadRequest($"Invalid instance action: {action}.");

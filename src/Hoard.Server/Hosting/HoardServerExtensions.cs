@@ -63,6 +63,8 @@ internal static class HoardServerExtensions
         services.AddSingleton<IWorkflow, DeleteInstanceWorkflow>();
         services.AddSingleton<IWorkflow, RestartInstanceWorkflow>();
         services.AddSingleton<IWorkflow, ConfigureInstanceWorkflow>();
+        services.AddSingleton<IWorkflow, ResizeVolumeWorkflow>();
+        services.AddSingleton<IWorkflow, ResizeFlavorWorkflow>();
         services.AddSingleton<DesiredConfigurations>();
         services.AddSingleton<ConfigurationApplier>();
         services.AddSingleton<WorkflowEngine>();
@@ -90,6 +92,7 @@ internal static class HoardServerExtensions
         app.MapRootApi();
         app.MapConfigurationsApi();
         app.MapQuotasApi();
+        app.MapMgmtApi();
         return app;
     }
 }

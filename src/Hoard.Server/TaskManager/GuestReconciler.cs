@@ -53,7 +53,8 @@ internal sealed partial class GuestReconciler(
             }
 
             var version = await catalog.GetVersionAsync(instance.DatastoreVersionId, cancellationToken);
-            if (version is null)
+            var flavor = await catalog.GetFlavorAsync(instance.FlavorId, cancellationToken);
+            if (version is null || flavor is null)
             {
                 continue;
             }
@@ -68,7 +69,8 @@ internal sealed partial class GuestReconciler(
             var secret = Secrets.NewToken();
             await instances.SetBusSecretHashAsync(instance.Id, Secrets.Sha256(secret), cancellationToken);
             var volume = await volumes.CreateAsync(instance.Id, instance.VolumeSize, cancellationToken);
-            await compute.StartGuestAsync(new GuestLaunch(instance.Id, version.Manager, instance.Address, instance.Port, volume, secret),
+            await compute.StartGuestAsync(new GuestLaunch(instance.Id, version.Manager, instance.Address, instance.Port, volume, secret,
+                flavor.RamMb, flavor.Vcpus),
                 cancellationToken);
         }
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Hoard.Core.Catalog;
+using Hoard.Core.Compute;
 using Hoard.Core.Instances;
 
 namespace Hoard.Server.Trove;
@@ -71,6 +72,24 @@ internal static class Views
         if (i.Port > 0)
         {
             view["port"] = i.Port;
+        }
+
+        return view;
+    }
+
+    /// <summary>
+    /// Hoard's own field in an instance's detail: the limits read back from the host (memory in MB, CPU quota in CPUs, a
+    /// limit absent when unlimited), what enforces them, or <c>"enforced_by": "none"</c> and why not.
+    /// </summary>
+    public static JsonObject Resources(ResourceLimits limits)
+    {
+        var view = new JsonObject
+        {
+            ["memory_limit_mb"] = limits.MemoryLimitMb, ["cpu_quota"] = limits.CpuQuota, ["enforced_by"] = limits.EnforcedBy,
+        };
+        if (limits.Reason is { } reason)
+        {
+            view["reason"] = reason;
         }
 
         return view;

@@ -78,10 +78,12 @@ internal sealed class ProvisionInstanceWorkflow(
         var version = await catalog.GetVersionAsync(instance.DatastoreVersionId, cancellationToken)
                       ?? throw new InvalidOperationException($"Datastore version {instance.DatastoreVersionId} is gone.");
         // A fresh secret each launch: only its hash is stored, the guest gets it through its private config file.
+        var flavor = await catalog.GetFlavorAsync(instance.FlavorId, cancellationToken)
+                     ?? throw new InvalidOperationException($"Flavor {instance.FlavorId} is gone.");
         var secret = Secrets.NewToken();
         await instances.SetBusSecretHashAsync(instance.Id, Secrets.Sha256(secret), cancellationToken);
         await compute.StartGuestAsync(new GuestLaunch(instance.Id, version.Manager, context.RequireString("address"),
-            instance.Port, context.RequireString("volume_path"), secret), cancellationToken);
+            instance.Port, context.RequireString("volume_path"), secret, flavor.RamMb, flavor.Vcpus), cancellationToken);
         return StepOutcome.Next;
     }
 
