@@ -2,9 +2,11 @@
 # Installs the Debian packages and the OS user Hoard needs. Safe to run again: installs only what is missing.
 set -euo pipefail
 
-packages=(mariadb-server mariadb-client libmariadb3 postgresql-15 postgresql-client-15 redis-server libhiredis0.14
+packages=(mariadb-server mariadb-client libmariadb3 mariadb-backup postgresql-15 postgresql-client-15 redis-server libhiredis0.14
           python3-troveclient python3-openstackclient curl
-          e2fsprogs mount)  # mkfs.ext4, losetup/mount/umount: loopfs volumes
+          e2fsprogs mount   # mkfs.ext4, losetup/mount/umount: loopfs volumes
+          nftables          # nft: instances' allowed_cidrs
+          swift-proxy swift-account swift-container swift-object memcached python3-swiftclient)  # scripts/swift-aio.sh: backups to Swift and S3 in tests
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

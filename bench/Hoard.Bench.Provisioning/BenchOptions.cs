@@ -3,11 +3,12 @@ using System.Reflection;
 
 namespace Hoard.Bench.Provisioning;
 
-/// <summary>Command-line options: <c>--runs N</c>, <c>--datastores LIST</c>, <c>--keep</c>, <c>--server PATH</c>.</summary>
-internal sealed record BenchOptions(int Runs, IReadOnlyList<DatastoreSpec> Datastores, bool Keep, string ServerDll)
+/// <summary>Command-line options: <c>--runs N</c>, <c>--soak N</c>, <c>--datastores LIST</c>, <c>--keep</c>, <c>--server PATH</c>.</summary>
+/// <param name="SoakCycles">With <c>--soak N</c>: N create/delete cycles and a leak count instead of the by-hand comparison.</param>
+internal sealed record BenchOptions(int Runs, IReadOnlyList<DatastoreSpec> Datastores, bool Keep, string ServerDll, int? SoakCycles = null)
 {
     public const string Usage =
-        "usage: hoard-bench-provisioning [--runs N] [--datastores mariadb,postgresql,redis] [--keep] [--server path/to/hoard-server.dll]";
+        "usage: hoard-bench-provisioning [--runs N | --soak N] [--datastores mariadb,postgresql,redis] [--keep] [--server path/to/hoard-server.dll]";
 
     public static BenchOptions Parse(string[] args)
     {
@@ -15,12 +16,17 @@ internal sealed record BenchOptions(int Runs, IReadOnlyList<DatastoreSpec> Datas
         IReadOnlyList<DatastoreSpec> datastores = DatastoreSpec.All;
         var keep = false;
         string? server = null;
+        int? soak = null;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
                 case "--runs" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0:
                     runs = n;
+                    i++;
+                    break;
+                case "--soak" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var cycles) && cycles > 0:
+                    soak = cycles;
                     i++;
                     break;
                 case "--datastores" when i + 1 < args.Length:
@@ -37,7 +43,7 @@ internal sealed record BenchOptions(int Runs, IReadOnlyList<DatastoreSpec> Datas
             }
         }
 
-        return new BenchOptions(runs, datastores, keep, server ?? BuiltServerDll());
+        return new BenchOptions(runs, datastores, keep, server ?? BuiltServerDll(), soak);
     }
 
     /// <summary>A comma-separated list of datastore types, measured in the bench's fixed order whatever the list's order.</summary>

@@ -14,6 +14,9 @@ internal sealed class HoardProvisioning(TroveClient client, string dataDir)
     /// <summary>Instances created and not yet deleted.</summary>
     public List<string> Created { get; } = [];
 
+    /// <summary>Every instance this run created, deleted or not.</summary>
+    public HashSet<string> Ever { get; } = [];
+
     public async Task<HoardRun> RunOnceAsync(DatastoreSpec datastore, int index, CancellationToken cancellationToken)
     {
         var password = Passwords.New();
@@ -21,6 +24,7 @@ internal sealed class HoardProvisioning(TroveClient client, string dataDir)
         var started = Stopwatch.GetTimestamp();
         var id = await client.CreateInstanceAsync($"bench-{datastore.Type}-{index}", datastore, "bench", "bench", password, cancellationToken);
         Created.Add(id);
+        Ever.Add(id);
 
         string? address;
         while (true)

@@ -33,7 +33,9 @@ try
     report.Source = await Setup.DescribeSourceAsync(options.ServerDll, cancel.Token);
     var osUser = LibC.IsRoot ? await Setup.EnsureOsUserAsync("dbaas", cancel.Token) : null;
     Console.WriteLine($"work dir {root}; database servers as {osUser ?? Environment.UserName}; " +
-                      $"{string.Join(", ", options.Datastores.Select(d => d.Type))}: {options.Runs} runs each");
+                      (options.SoakCycles is { } soakCycles
+                          ? $"soak: {soakCycles} create/delete cycles of {string.Join(", ", options.Datastores.Select(d => d.Type))} in turn"
+                          : $"{string.Join(", ", options.Datastores.Select(d => d.Type))}: {options.Runs} runs each"));
 
     var serverStarted = Stopwatch.GetTimestamp();
     server = HoardServerProcess.Start(options.ServerDll, dataDir, Path.Combine(root, "server.log"));
@@ -44,6 +46,13 @@ try
     var client = await TroveClient.LogInAsync(http, server.BaseUrl, credentials["OS_USERNAME"], credentials["OS_PASSWORD"],
         credentials.GetValueOrDefault("OS_PROJECT_NAME", "demo"), cancel.Token);
     hoard = new HoardProvisioning(client, dataDir);
+
+    if (options.SoakCycles is { } cycles)
+    {
+        var leaks = await new Soak(hoard, client, server, dataDir).RunAsync(cycles, options.Datastores, cancel.Token);
+        failed = leaks > 0;
+        return failed ? 1 : 0;
+    }
 
     // One datastore after another, each against its own by-hand baseline.
     foreach (var datastore in options.Datastores)

@@ -85,6 +85,16 @@ internal sealed class TroveClient(HttpClient http, string endpoint, string token
         return JsonNode.Parse(text)?["instance"]?.AsObject() ?? throw new InvalidDataException($"No instance in {text}");
     }
 
+    public async Task<IReadOnlyList<string>> ListInstanceIdsAsync(CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Get, "/instances", null, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode)
+            throw new InvalidOperationException($"GET /instances answered {(int)response.StatusCode}: {text}");
+        return JsonNode.Parse(text)?["instances"]?.AsArray().Select(i => (string)i!["id"]!).ToList()
+               ?? throw new InvalidDataException($"No instances in {text}");
+    }
+
     public async Task DeleteInstanceAsync(string id, CancellationToken cancellationToken)
     {
         using var response = await SendAsync(HttpMethod.Delete, $"/instances/{id}", null, cancellationToken);

@@ -29,6 +29,9 @@ namespace Hoard.Contracts;
 [JsonSerializable(typeof(UpdateOverridesRequest))]
 [JsonSerializable(typeof(UpdateOverridesResult))]
 [JsonSerializable(typeof(ConfigurationValues))]
+[JsonSerializable(typeof(CreateBackupRequest))]
+[JsonSerializable(typeof(CreateBackupResult))]
+[JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(IReadOnlyList<UserRef>))]
 [JsonSerializable(typeof(IReadOnlyList<UserSpec>))]
 public sealed partial class HoardJson : JsonSerializerContext

@@ -9,7 +9,8 @@ namespace Hoard.Guest;
 
 /// <summary>
 /// Receives guest verbs on <c>guest.&lt;instance-id&gt;</c>, hands them to the datastore manager, and reports the
-/// service status to the conductor every few seconds and at once whenever it changes.
+/// service status, how full the volume is and the server's crashes to the conductor every few seconds, and at once
+/// whenever one of them changes.
 /// </summary>
 internal sealed class GuestAgent(GuestConfig config, IMessageBus bus, IDatastoreManager manager, GuestLog log, TimeProvider time)
 {
@@ -17,11 +18,16 @@ internal sealed class GuestAgent(GuestConfig config, IMessageBus bus, IDatastore
     private ServiceStatus _status = ServiceStatus.New;
     private string? _fault;
     private string? _faultDetails;
+    private VolumeReport? _volume;
     private Task? _prepare;
     private readonly SemaphoreSlim _reportNow = new(0);
+    private readonly VolumeMonitor _volumeMonitor = new(config.Paths.Data);
+    private readonly ServerCrashReporter _crashes = new(time);
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        manager.ServerCrashed += OnServerCrashed;
+        MeasureVolume();
         await bus.SubscribeAsync(BusTopics.Guest(config.InstanceId), HandleAsync, cancellationToken);
         if (manager.IsPrepared)
         {
@@ -31,6 +37,7 @@ internal sealed class GuestAgent(GuestConfig config, IMessageBus bus, IDatastore
         var interval = TimeSpan.FromSeconds(config.HeartbeatIntervalSeconds);
         while (!cancellationToken.IsCancellationRequested)
         {
+            MeasureVolume();
             await ProbeAsync(cancellationToken);
             await HeartbeatAsync(cancellationToken);
             try
@@ -101,10 +108,46 @@ internal sealed class GuestAgent(GuestConfig config, IMessageBus bus, IDatastore
         HeartbeatPayload payload;
         lock (_gate)
         {
-            payload = new HeartbeatPayload(config.InstanceId, _status, _fault, _faultDetails);
+            payload = new HeartbeatPayload(config.InstanceId, _status, _fault, _faultDetails, _volume,
+                _crashes.Current(healthy: _status == ServiceStatus.Healthy));
         }
 
         return bus.CastAsync(BusTopics.Conductor, ConductorMethods.Heartbeat, HoardJson.ToElement(payload), cancellationToken);
+    }
+
+    private void MeasureVolume()
+    {
+        var volume = _volumeMonitor.Measure();
+        bool changed;
+        lock (_gate)
+        {
+            changed = volume?.Full != _volume?.Full;
+            _volume = volume;
+        }
+
+        if (changed && volume is not null)
+        {
+            log.Info(volume.Full
+                ? $"The volume is full: {volume.AvailableBytes} of {volume.SizeBytes} bytes free"
+                : $"The volume has room: {volume.AvailableBytes} of {volume.SizeBytes} bytes free");
+            _reportNow.Release();
+        }
+    }
+
+    /// <summary>On the supervisor's thread, before its restart delay: report the crash at once, with the volume as it is now.</summary>
+    private void OnServerCrashed(ServerCrash crash)
+    {
+        MeasureVolume();
+        VolumeReport? volume;
+        lock (_gate)
+        {
+            volume = _volume;
+        }
+
+        var report = _crashes.Record(crash, volume);
+        log.Info($"Server crash reported: {report.Details}");
+        SetStatus(ServiceStatus.Crashed);
+        _reportNow.Release();
     }
 
     private void SetStatus(ServiceStatus status, string? fault = null, string? details = null)
@@ -206,8 +249,33 @@ internal sealed class GuestAgent(GuestConfig config, IMessageBus bus, IDatastore
                 return HoardJson.ToElement(await manager.UpdateOverridesAsync(HoardJson.FromElement<UpdateOverridesRequest>(message.Args), cancellationToken));
             case GuestMethods.GetConfiguration:
                 return HoardJson.ToElement(new ConfigurationValues(await manager.GetConfigurationAsync(cancellationToken)));
+            case GuestMethods.CreateBackup:
+                return HoardJson.ToElement(await CreateBackupAsync(HoardJson.FromElement<CreateBackupRequest>(message.Args), cancellationToken));
             default:
                 throw new HandlerException(GuestErrorCodes.NotSupported, $"The guest does not know '{message.Method}'.");
+        }
+    }
+
+    /// <summary>A backup that fails on a full volume says so: the tool's own error rarely does.</summary>
+    private async Task<CreateBackupResult> CreateBackupAsync(CreateBackupRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await manager.CreateBackupAsync(request, cancellationToken);
+        }
+        catch (HandlerException e) when (FullVolume() is { } volume)
+        {
+            throw new HandlerException(e.Code,
+                $"{e.Message} The volume is full ({volume.AvailableBytes} of {volume.SizeBytes} bytes free), which may be why.");
+        }
+    }
+
+    private VolumeReport? FullVolume()
+    {
+        MeasureVolume();
+        lock (_gate)
+        {
+            return _volume is { Full: true } ? _volume : null;
         }
     }
 

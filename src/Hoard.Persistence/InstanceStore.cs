@@ -12,7 +12,7 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
     private const string Columns =
         "id, project_id, name, flavor_id, datastore_version_id, volume_size, task, server_status, service_status, " +
         "service_status_updated, address, port, bus_secret_hash, availability_zone, created, updated, deleted, deleted_at, " +
-        "configuration_id, configuration_applied";
+        "configuration_id, configuration_applied, allowed_cidrs";
 
     /// <summary>Insert an instance and the workflow that builds it, atomically.</summary>
     public async Task InsertAsync(InstanceRecord instance, WorkflowRecord workflow, CancellationToken cancellationToken)
@@ -57,7 +57,7 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
         await connection.ExecuteAsync(
             $"INSERT INTO instances ({Columns}) VALUES (@Id, @ProjectId, @Name, @FlavorId, @DatastoreVersionId, @VolumeSize, " +
             "@Task, @ServerStatus, @ServiceStatus, @ServiceStatusUpdated, @Address, @Port, @BusSecretHash, @AvailabilityZone, " +
-            "@Created, @Updated, 0, NULL, @ConfigurationId, NULL)", Params(instance), tx);
+            "@Created, @Updated, 0, NULL, @ConfigurationId, NULL, @AllowedCidrs)", Params(instance), tx);
         await WorkflowStore.InsertAsync(connection, tx, workflow);
     }
 
@@ -84,7 +84,7 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
         return [.. await connection.QueryAsync<InstanceRecord>(
-            $"SELECT {Columns} FROM instances WHERE deleted = 0 AND task IN ('Building', 'Deleting', 'Rebooting', 'Resizing', 'Updating') " +
+            $"SELECT {Columns} FROM instances WHERE deleted = 0 AND task IN ('Building', 'Deleting', 'Rebooting', 'Resizing', 'Updating', 'BackingUp') " +
             "AND updated < @cutoff AND NOT EXISTS (SELECT 1 FROM workflows w WHERE w.instance_id = instances.id AND w.status = 'RUNNING')",
             new { cutoff = Ts.Of(unchangedSince) })];
     }
@@ -196,7 +196,10 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
     public Task SetBusSecretHashAsync(string id, string hash, CancellationToken cancellationToken) =>
         ExecuteAsync("UPDATE instances SET bus_secret_hash = @hash WHERE id = @id", new { id, hash }, cancellationToken);
 
-    /// <summary>Trove's reset_status: no task in progress, service status unknown, running workflows abandoned.</summary>
+    /// <summary>
+    /// Trove's reset_status: no task in progress, service status unknown, running workflows abandoned, running backups
+    /// FAILED (their partial data is removed by the upload that still writes it, or by the next delete of the backup).
+    /// </summary>
     public async Task ResetStatusAsync(string id, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
@@ -208,6 +211,10 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
         await connection.ExecuteAsync(
             "UPDATE workflows SET status = 'FAILED', error = 'Abandoned by reset_status.', updated = @now " +
             "WHERE instance_id = @id AND status = 'RUNNING'", new { id, now }, tx);
+        await connection.ExecuteAsync(
+            "UPDATE backups SET status = 'FAILED', fault = 'The backup was ended by an administrator''s reset_status.', " +
+            "size = NULL, checksum = NULL, location = NULL, updated = @now " +
+            "WHERE instance_id = @id AND status IN ('NEW', 'BUILDING') AND deleted = 0", new { id, now }, tx);
         await tx.CommitAsync(cancellationToken);
     }
 
@@ -246,6 +253,16 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
             new { instanceId, message, details, now = Ts.Of(time.GetUtcNow()) });
     }
 
+    /// <summary>Removes the instance's faults whose message starts with <paramref name="messagePrefix"/>: a condition that has ended.</summary>
+    /// <returns>How many were removed.</returns>
+    public async Task<int> DeleteFaultsAsync(string instanceId, string messagePrefix, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(
+            "DELETE FROM instance_faults WHERE instance_id = @instanceId AND substr(message, 1, length(@messagePrefix)) = @messagePrefix",
+            new { instanceId, messagePrefix });
+    }
+
     public async Task<InstanceFault?> GetLatestFaultAsync(string instanceId, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
@@ -277,7 +294,7 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
         i.Id, i.ProjectId, i.Name, i.FlavorId, i.DatastoreVersionId, i.VolumeSize,
         Task = i.Task.ToString(), ServerStatus = i.ServerStatus.ToString(), ServiceStatus = i.ServiceStatus.ToString(),
         ServiceStatusUpdated = Ts.Of(i.ServiceStatusUpdated), i.Address, i.Port, i.BusSecretHash, i.AvailabilityZone,
-        Created = Ts.Of(i.Created), Updated = Ts.Of(i.Updated), i.ConfigurationId,
+        Created = Ts.Of(i.Created), Updated = Ts.Of(i.Updated), i.ConfigurationId, i.AllowedCidrs,
     };
 
     internal static DbTransaction? NoTransaction => null;

@@ -6,8 +6,8 @@ namespace Hoard.Persistence;
 /// <summary>
 /// Per-project quotas as Trove has them: <c>instances</c> (count), <c>ram</c> (MB of the instances' flavors),
 /// <c>volumes</c> (GB) and <c>backups</c> (count); a limit of -1 means unlimited. Only the limits an admin set are
-/// stored; every other resource has the operator's default. Usage is computed from live instances, never counted
-/// separately, so it cannot drift.
+/// stored; every other resource has the operator's default. Usage is computed from live instances and backups, never
+/// counted separately, so it cannot drift.
 /// </summary>
 public sealed class QuotaStore(StateDb db, TimeProvider time)
 {
@@ -84,12 +84,17 @@ public sealed class QuotaStore(StateDb db, TimeProvider time)
         return limits;
     }
 
-    /// <summary>What a project's live instances hold; an instance being deleted still holds its share until it is gone.</summary>
+    /// <summary>
+    /// What a project's live instances hold (an instance being deleted still holds its share until it is gone), and how
+    /// many backups it keeps, whatever their status, until they are deleted (as Trove counts them).
+    /// </summary>
     internal static async Task<IReadOnlyDictionary<string, long>> UsageAsync(DbConnection connection, DbTransaction? tx, string projectId)
     {
         var (instances, ram, volumes) = await connection.QuerySingleAsync<(long Instances, long Ram, long Volumes)>(
             "SELECT COUNT(*), COALESCE(SUM(f.ram_mb), 0), COALESCE(SUM(i.volume_size), 0) FROM instances i " +
             "LEFT JOIN flavors f ON f.id = i.flavor_id WHERE i.project_id = @projectId AND i.deleted = 0", new { projectId }, tx);
-        return new Dictionary<string, long> { [Instances] = instances, [Ram] = ram, [Volumes] = volumes, [Backups] = 0 };
+        var backups = await connection.ExecuteScalarAsync<long>(
+            "SELECT COUNT(*) FROM backups WHERE project_id = @projectId AND deleted = 0", new { projectId }, tx);
+        return new Dictionary<string, long> { [Instances] = instances, [Ram] = ram, [Volumes] = volumes, [Backups] = backups };
     }
 }

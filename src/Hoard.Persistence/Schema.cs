@@ -56,5 +56,22 @@ internal static class Schema
         CREATE TABLE quotas (project_id TEXT NOT NULL, resource TEXT NOT NULL, hard_limit INTEGER NOT NULL,
             updated TEXT NOT NULL, PRIMARY KEY (project_id, resource));
         """,
+        // 4: the networks allowed to reach an instance (Trove's access.allowed_cidrs), comma-separated; NULL for everyone.
+        """
+        ALTER TABLE instances ADD COLUMN allowed_cidrs TEXT;
+        """,
+        // 5: backups. size is the stored bytes (compressed, maybe encrypted), checksum their SHA-256; tool_bytes what the
+        // datastore's tool wrote; metadata what the guest returned for incrementals and restores (a JSON object).
+        """
+        CREATE TABLE backups (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, instance_id TEXT, name TEXT NOT NULL,
+            description TEXT, status TEXT NOT NULL, datastore_type TEXT NOT NULL, datastore_version TEXT NOT NULL,
+            datastore_version_id TEXT NOT NULL, strategy TEXT NOT NULL, parent_id TEXT REFERENCES backups(id), size INTEGER,
+            tool_bytes INTEGER, checksum TEXT, location TEXT, encrypted INTEGER NOT NULL, storage_driver TEXT NOT NULL,
+            metadata TEXT NOT NULL DEFAULT '{}', fault TEXT, created TEXT NOT NULL, updated TEXT NOT NULL,
+            deleted INTEGER NOT NULL DEFAULT 0, deleted_at TEXT);
+        CREATE INDEX ix_backups_project ON backups (project_id, deleted, created);
+        CREATE INDEX ix_backups_instance ON backups (instance_id, deleted);
+        CREATE INDEX ix_backups_parent ON backups (parent_id) WHERE parent_id IS NOT NULL;
+        """,
     ];
 }

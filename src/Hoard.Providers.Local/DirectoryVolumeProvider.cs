@@ -40,6 +40,17 @@ public sealed class DirectoryVolumeProvider(LocalOptions options, OsAccount acco
             : throw new InvalidOperationException($"Instance {instanceId} has no volume directory {path} to resize.");
     }
 
+    public Task<IReadOnlyList<HeldResource>> ListHeldResourcesAsync(CancellationToken cancellationToken)
+    {
+        IReadOnlyList<HeldResource> held = Directory.Exists(options.VolumesDir)
+            ? [.. Directory.EnumerateDirectories(options.VolumesDir)
+                .Where(d => Guid.TryParse(Path.GetFileName(d), out _))
+                .Select(d => new HeldResource(Path.GetFileName(d), $"volume directory {d}",
+                    File.GetLastWriteTimeUtc(d)))]
+            : [];
+        return Task.FromResult(held);
+    }
+
     public Task DeleteAsync(string instanceId, CancellationToken cancellationToken)
     {
         var path = Path.Combine(options.VolumesDir, instanceId);

@@ -292,6 +292,8 @@ public sealed class InstanceCgroups
 
         long? memoryBytes;
         double? cpu;
+        // v2: memory.events; v1: memory.oom_control (its oom_kill line since Linux 4.13).
+        var oomKills = OomKills(Mode == V2 ? ReadOrEmpty(Path.Combine(dirs[0], "memory.events")) : ReadOrEmpty(Path.Combine(dirs[0], "memory.oom_control")));
         if (Mode == V2)
         {
             var max = Read(dirs[0], "memory.max");
@@ -306,8 +308,15 @@ public sealed class InstanceCgroups
             cpu = quota < 0 ? null : (double)quota / long.Parse(Read(dirs[1], "cpu.cfs_period_us"), CultureInfo.InvariantCulture);
         }
 
-        return new ResourceLimits(memoryBytes is { } b && b < Unlimited ? b >> 20 : null, cpu is { } c ? Math.Round(c, 3) : null, Mode, null);
+        return new ResourceLimits(memoryBytes is { } b && b < Unlimited ? b >> 20 : null, cpu is { } c ? Math.Round(c, 3) : null, Mode, null, oomKills);
     }
+
+    /// <summary>The <c>oom_kill N</c> line of a cgroup's memory.events (v2) or memory.oom_control (v1), or null.</summary>
+    public static long? OomKills(string counters) =>
+        counters.Split('\n').Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .FirstOrDefault(f => f is ["oom_kill", _]) is [_, var value] && long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+            ? n
+            : null;
 
     /// <summary>
     /// Removes the instance's group once its processes are gone (a killed process leaves its group a moment after

@@ -28,9 +28,10 @@ public sealed partial class LocalComputeProvider(
         {
             var dir = options.InstanceDir(instanceId);
             var file = Path.Combine(dir, "address");
-            if (File.Exists(file))
+            // Written whole by a rename, so it is never empty; an empty one (from an older server killed mid-write) is no address.
+            if (File.Exists(file) && (await File.ReadAllTextAsync(file, cancellationToken)).Trim() is { Length: > 0 } allocated)
             {
-                return (await File.ReadAllTextAsync(file, cancellationToken)).Trim();
+                return allocated;
             }
 
             var used = new HashSet<string>(StringComparer.Ordinal);
@@ -60,7 +61,10 @@ public sealed partial class LocalComputeProvider(
                 if (!used.Contains(address) && IsFree(address, port))
                 {
                     Directory.CreateDirectory(dir);
-                    await File.WriteAllTextAsync(file, address, cancellationToken);
+                    // A crash between creating and filling the file must not leave an empty address behind.
+                    var partial = file + ".partial";
+                    await File.WriteAllTextAsync(partial, address, cancellationToken);
+                    File.Move(partial, file, overwrite: true);
                     return address;
                 }
             }
@@ -255,6 +259,67 @@ public sealed partial class LocalComputeProvider(
         if (Directory.Exists(dir))
         {
             Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    public Task<IReadOnlyList<HeldResource>> ListHeldResourcesAsync(CancellationToken cancellationToken)
+    {
+        var held = new List<HeldResource>();
+        if (Directory.Exists(options.InstancesDir))
+        {
+            foreach (var dir in Directory.EnumerateDirectories(options.InstancesDir))
+            {
+                var id = Path.GetFileName(dir);
+                var address = Path.Combine(dir, "address");
+                if (IsInstanceId(id))
+                {
+                    held.Add(new HeldResource(id, File.Exists(address) ? $"directory {dir} with address file" : $"directory {dir}", ChangedAt(dir)));
+                }
+            }
+        }
+
+        var prefix = options.InstancesDir + "/";
+        foreach (var entry in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(entry), out var pid) && pid != Environment.ProcessId && CommandLine(pid) is { } cmd &&
+                cmd.IndexOf(prefix, StringComparison.Ordinal) is >= 0 and var at &&
+                cmd[(at + prefix.Length)..].Split('/', ' ')[0] is var id && IsInstanceId(id) && StartedAt(pid) is { } started)
+            {
+                held.Add(new HeldResource(id, $"process {pid}", started));
+            }
+        }
+
+        if (_cgroups.Value.Enforces)
+        {
+            foreach (var group in _cgroups.Value.Parents.Where(Directory.Exists).SelectMany(Directory.EnumerateDirectories))
+            {
+                // Every Hoard server on the host shares these groups: only those of this server's instances are its own.
+                var id = Path.GetFileName(group);
+                if (IsInstanceId(id) && (Directory.Exists(options.InstanceDir(id)) ||
+                                         _cgroups.Value.Processes(id).Any(p => CommandLine(p)?.Contains(options.DataDir, StringComparison.Ordinal) == true)))
+                {
+                    held.Add(new HeldResource(id, $"cgroup {group}", ChangedAt(group)));
+                }
+            }
+        }
+
+        return Task.FromResult<IReadOnlyList<HeldResource>>(held);
+    }
+
+    private static bool IsInstanceId(string name) => Guid.TryParse(name, out _);
+
+    private static DateTimeOffset ChangedAt(string path) => File.GetLastWriteTimeUtc(path);
+
+    private static DateTimeOffset? StartedAt(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return process.StartTime.ToUniversalTime();
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return null;
         }
     }
 

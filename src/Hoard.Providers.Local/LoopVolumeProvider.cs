@@ -219,6 +219,38 @@ public sealed partial class LoopVolumeProvider(LocalOptions options, OsAccount a
         }
     }
 
+    /// <summary>Mount points, images (whole or partial) and loop devices whose backing file is in the volumes directory.</summary>
+    public Task<IReadOnlyList<HeldResource>> ListHeldResourcesAsync(CancellationToken cancellationToken)
+    {
+        var held = new List<HeldResource>();
+        var dir = _volumesDir.Value;
+        foreach (var entry in Directory.EnumerateFileSystemEntries(dir))
+        {
+            var name = Path.GetFileName(entry);
+            var id = name.EndsWith(".img.partial", StringComparison.Ordinal) ? name[..^".img.partial".Length]
+                : name.EndsWith(".img", StringComparison.Ordinal) ? name[..^".img".Length]
+                : name;
+            if (Guid.TryParse(id, out _))
+            {
+                var what = MountTable.SourceAt(entry) is { } source ? $"mount {entry} from {source}" : entry;
+                held.Add(new HeldResource(id, what, File.GetLastWriteTimeUtc(entry)));
+            }
+        }
+
+        foreach (var (device, file) in MountTable.LoopDevices())
+        {
+            var image = file.EndsWith(" (deleted)", StringComparison.Ordinal) ? file[..^" (deleted)".Length] : file;
+            var id = Path.GetFileNameWithoutExtension(image);
+            if (Path.GetDirectoryName(image) == dir && image.EndsWith(".img", StringComparison.Ordinal) && Guid.TryParse(id, out _))
+            {
+                // Its age is unknown; a device whose image is in use is also listed by the image above.
+                held.Add(new HeldResource(id, $"loop device {device} of {file}", DateTimeOffset.MinValue));
+            }
+        }
+
+        return Task.FromResult<IReadOnlyList<HeldResource>>(held);
+    }
+
     private async Task MakeImageAsync(string image, int sizeGb, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();

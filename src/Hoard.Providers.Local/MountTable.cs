@@ -55,6 +55,23 @@ internal static class MountTable
         return devices;
     }
 
+    /// <summary>Every loop device with a backing file, and that file (with <c> (deleted)</c> when it was removed).</summary>
+    public static IEnumerable<(string Device, string File)> LoopDevices()
+    {
+        if (!Directory.Exists("/sys/block"))
+        {
+            yield break;
+        }
+
+        foreach (var block in Directory.EnumerateDirectories("/sys/block", "loop*"))
+        {
+            if (BackingFile(block) is { Length: > 0 } file)
+            {
+                yield return ("/dev/" + Path.GetFileName(block), file);
+            }
+        }
+    }
+
     /// <summary>The backing file of a loop device such as <c>/dev/loop3</c>, or null when it has none.</summary>
     public static string? BackingFile(string device)
     {

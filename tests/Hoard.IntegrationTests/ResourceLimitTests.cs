@@ -48,6 +48,36 @@ public sealed class ResourceLimitTests(HoardServerFixture server)
         Assert.False(Directory.Exists(Path.GetDirectoryName(memoryGroup.LimitFile)), $"{memoryGroup.LimitFile} is left behind");
     }
 
+    [CgroupFact]
+    public async Task AProcessOverTheMemoryLimit_IsKilledInsideTheInstance_AndCountedInShow_WhileTheDatabaseAnswers()
+    {
+        const string password = "Oom-App-1";
+        var id = (await Client.CreateInstanceAsync(Admin, TroveClient.InstanceBody("oom", "shop", "app", password)))["id"]!.GetValue<string>();
+        var ip = (await Client.WaitForActiveAsync(Admin, id))["ip"]![0]!.GetValue<string>();
+        var before = await OomKillsAsync(id);
+        Assert.True(before == 0, $"a fresh instance shows oom_kills {before}");
+
+        // tail keeps a line without a newline whole: 900 MB, inside the instance's 512 MB group.
+        var mariadbd = ProcessTable.Mentioning(id).Single(p => p.CommandLine.Contains("mariadbd", StringComparison.Ordinal));
+        var procs = Path.Combine(Path.GetDirectoryName(MemoryCgroup(mariadbd.Pid).LimitFile)!, "cgroup.procs");
+        var hog = await ProcessRunner.RunAsync("/bin/sh", ["-c", $"echo $$ > {procs} && head -c 900M /dev/zero | tail > /dev/null"]);
+        Assert.False(hog.Succeeded, $"a process using 900 MB in a 512 MB group was not stopped: {hog}");
+
+        await Poll.UntilAsync(async () => await OomKillsAsync(id) > 0, "show does not count the process killed for exceeding the memory limit", 15);
+        Assert.Contains("shop", await MariaDbClient.QueryOkAsync(ip, "app", password, "shop", "SELECT DATABASE()"), StringComparison.Ordinal);
+        await Client.WaitForActiveAsync(Admin, id);
+
+        TroveClient.Expect(await Client.DeleteAsync(Admin, $"instances/{id}"), 202);
+        await Client.WaitUntilGoneAsync(Admin, id);
+    }
+
+    private async Task<long> OomKillsAsync(string id)
+    {
+        var resources = TroveClient.Expect(await Client.GetAsync(Admin, $"instances/{id}"), 200).Object["instance"]!["resources"]!.AsObject();
+        Assert.True(resources["oom_kills"] is JsonValue, $"show has no resources.oom_kills: {resources}");
+        return resources["oom_kills"]!.GetValue<long>();
+    }
+
     /// <summary>The process's memory cgroup, from /proc/pid/cgroup: v1's memory hierarchy if mounted, else v2's.</summary>
     private static (string Path, string LimitFile) MemoryCgroup(int pid)
     {

@@ -7,5 +7,15 @@ public static class ConductorMethods
     public const string Heartbeat = "heartbeat";
 }
 
-/// <summary>A guest's periodic report. <see cref="Fault"/> explains a FAILED status in words a user can act on.</summary>
-public sealed record HeartbeatPayload(string InstanceId, ServiceStatus Status, string? Fault = null, string? FaultDetails = null);
+/// <summary>
+/// A guest's periodic report. <see cref="Fault"/> explains a FAILED status in words a user can act on;
+/// <see cref="Volume"/> says how full the volume is; <see cref="Crash"/> is present while the database server is
+/// crashing or has lately crashed.
+/// </summary>
+public sealed record HeartbeatPayload(
+    string InstanceId,
+    ServiceStatus Status,
+    string? Fault = null,
+    string? FaultDetails = null,
+    VolumeReport? Volume = null,
+    ServerCrashReport? Crash = null);

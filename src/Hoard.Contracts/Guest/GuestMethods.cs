@@ -23,6 +23,7 @@ public static class GuestMethods
     public const string IsRootEnabled = "is_root_enabled";
     public const string UpdateOverrides = "update_overrides";
     public const string GetConfiguration = "get_configuration";
+    public const string CreateBackup = "create_backup";
 }
 
 /// <summary>Error codes a guest returns; the API maps each to a Trove fault.</summary>

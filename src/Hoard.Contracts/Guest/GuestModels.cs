@@ -38,7 +38,8 @@ public sealed record PrepareRequest(
     int VolumeSizeGb,
     IReadOnlyList<DatabaseSpec> Databases,
     IReadOnlyList<UserSpec> Users,
-    IReadOnlyDictionary<string, string>? ConfigOverrides = null);
+    IReadOnlyDictionary<string, string>? ConfigOverrides = null,
+    RestoreSource? Restore = null);
 
 /// <summary>
 /// A new set of configuration overrides for a prepared instance. The guest rewrites its configuration so a

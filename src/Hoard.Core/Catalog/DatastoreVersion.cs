@@ -38,6 +38,9 @@ public sealed record DatastoreCapabilities
     public bool SupportsRoot { get; set; } = true;
     public int MinimumRamMb { get; set; } = 256;
 
+    /// <summary>The guest's strategy for full backups (<see cref="Hoard.Contracts.Guest.BackupStrategies"/>); null: no backups.</summary>
+    public string? BackupStrategy { get; set; }
+
     /// <summary>How a boolean configuration value is written in the datastore's configuration (e.g. ON, on, yes).</summary>
     public string BooleanTrue { get; set; } = "ON";
 

@@ -29,16 +29,30 @@ public interface IComputeProvider
 
     /// <summary>The limits in force on the instance's processes, read from the host, or why there are none.</summary>
     Task<ResourceLimits> DescribeResourceLimitsAsync(string instanceId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// What the provider holds on the host, per instance (processes, directories, addresses, cgroups), whatever the
+    /// state DB says: the orphan reconciler releases what no instance owns.
+    /// </summary>
+    Task<IReadOnlyList<HeldResource>> ListHeldResourcesAsync(CancellationToken cancellationToken);
 }
 
 /// <param name="EnforcedBy">What enforces the limits (<c>cgroup-v2</c>, <c>cgroup-v1</c>), or <c>none</c>.</param>
 /// <param name="Reason">Why nothing enforces them; null when something does.</param>
-public sealed record ResourceLimits(long? MemoryLimitMb, double? CpuQuota, string EnforcedBy, string? Reason)
+/// <param name="OomKills">
+/// How many of the instance's processes the kernel killed for going over the memory limit since the group was made
+/// (null when the host does not count them).
+/// </param>
+public sealed record ResourceLimits(long? MemoryLimitMb, double? CpuQuota, string EnforcedBy, string? Reason, long? OomKills = null)
 {
     public const string None = "none";
 
     public static ResourceLimits NotEnforced(string reason) => new(null, null, None, reason);
 }
+
+/// <param name="What">For the log: <c>process 1234</c>, <c>directory /…</c>, <c>cgroup /…</c>.</param>
+/// <param name="Since">When it last changed (a file's mtime, a process's start), so that what is still being made is left alone.</param>
+public sealed record HeldResource(string InstanceId, string What, DateTimeOffset Since);
 
 /// <param name="BusSecret">Issued to this guest only; the provider hands it over without process arguments.</param>
 /// <param name="RamMb">The flavor's RAM: the memory limit of the guest and its database server.</param>

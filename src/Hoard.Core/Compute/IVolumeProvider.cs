@@ -21,4 +21,7 @@ public interface IVolumeProvider
 
     /// <summary>Destroy the volume and its data. Idempotent.</summary>
     Task DeleteAsync(string instanceId, CancellationToken cancellationToken);
+
+    /// <summary>The volumes on the host (directories, images, mounts, loop devices), per instance, whatever the state DB says.</summary>
+    Task<IReadOnlyList<HeldResource>> ListHeldResourcesAsync(CancellationToken cancellationToken);
 }

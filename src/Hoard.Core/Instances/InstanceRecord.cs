@@ -25,6 +25,9 @@ public sealed class InstanceRecord
 
     /// <summary>Digest of the overrides the guest last confirmed; <c>failed:</c> + digest when it refused them.</summary>
     public string? ConfigurationApplied { get; set; }
+
+    /// <summary>Networks allowed to connect, as <see cref="Hoard.Core.Instances.AllowedCidrs.ToStored"/> writes them; null for everyone.</summary>
+    public string? AllowedCidrs { get; set; }
     public DateTimeOffset Created { get; set; }
     public DateTimeOffset Updated { get; set; }
     public bool Deleted { get; set; }

@@ -19,6 +19,7 @@ public static class InstanceStatusView
             InstanceTask.Resizing => "RESIZE",
             InstanceTask.RestartRequired => "RESTART_REQUIRED",
             InstanceTask.Deleting => server == ServerStatus.Error ? "ERROR" : "SHUTDOWN",
+            InstanceTask.BackingUp => "BACKUP",
             _ when backupRunning => "BACKUP",
             _ => server switch
             {
@@ -31,9 +32,12 @@ public static class InstanceStatusView
         };
     }
 
-    /// <summary>Empty unless nothing is in progress and the server is up; then the guest's report.</summary>
+    /// <summary>
+    /// Empty unless nothing is in progress and the server is up; then the guest's report. A backup counts as nothing in
+    /// progress, as in Trove (where a backup sets no task): the database keeps serving while it is copied.
+    /// </summary>
     public static string OperatingStatus(InstanceTask task, ServerStatus server, ServiceStatus service) =>
-        task is InstanceTask.None && server == ServerStatus.Active ? ServiceApiName(service) : "";
+        task is (InstanceTask.None or InstanceTask.BackingUp) && server == ServerStatus.Active ? ServiceApiName(service) : "";
 
     public static string ServiceApiName(ServiceStatus service) => service switch
     {

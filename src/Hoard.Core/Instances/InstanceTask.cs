@@ -12,6 +12,9 @@ public enum InstanceTask
 
     /// <summary>A configuration group's values are being applied (Trove's UPDATING; the API shows ACTIVE).</summary>
     Updating,
+
+    /// <summary>A backup of the instance is being taken (Trove shows BACKUP while a backup runs).</summary>
+    BackingUp,
     BuildingError,
     BuildingErrorTimeout,
     RebootingError,

@@ -8,11 +8,20 @@ namespace Hoard.Guest.Datastores;
 /// </summary>
 internal interface IDatastoreManager : IAsyncDisposable
 {
-    /// <summary>Initialise, configure for the flavor, start, secure, and create the requested databases and users.</summary>
+    /// <summary>
+    /// Initialise (or, with <see cref="PrepareRequest.Restore"/>, restore the backup into) the data directory, configure
+    /// for the flavor, start, secure, and create the requested databases and users.
+    /// </summary>
     Task PrepareAsync(PrepareRequest request, CancellationToken cancellationToken);
 
     /// <summary>True once <see cref="PrepareAsync"/> has completed for this instance (survives a guest restart).</summary>
     bool IsPrepared { get; }
+
+    /// <summary>
+    /// Raised when the server exited without being asked to, before the supervisor restarts it (with backoff). Runs
+    /// on the supervisor's thread; a handler must not block or throw.
+    /// </summary>
+    event Action<ServerCrash>? ServerCrashed;
 
     /// <summary>Start an already prepared server and supervise it (restart on crash, with backoff).</summary>
     Task StartAsync(CancellationToken cancellationToken);
@@ -48,6 +57,12 @@ internal interface IDatastoreManager : IAsyncDisposable
     /// persist the configuration so a restart keeps it. A value the server rejects changes nothing.
     /// </summary>
     Task<UpdateOverridesResult> UpdateOverridesAsync(UpdateOverridesRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Runs the request's backup strategy against the running server and streams its output, zstd compressed, to
+    /// the request's upload URL. The server keeps serving meanwhile. <see cref="PrepareRequest.Restore"/> is the way back.
+    /// </summary>
+    Task<CreateBackupResult> CreateBackupAsync(CreateBackupRequest request, CancellationToken cancellationToken);
 
     /// <summary>The settings of the configuration file (host paths left out).</summary>
     Task<IReadOnlyDictionary<string, string>> GetConfigurationAsync(CancellationToken cancellationToken);

@@ -13,8 +13,10 @@ namespace Hoard.Guest.Datastores;
 /// <param name="name">The server's executable, e.g. "mariadbd": the supervisor's name and what an orphan's command line must show.</param>
 /// <param name="logName">Prefix of log lines, e.g. "mariadb".</param>
 /// <param name="displayName">The datastore's name in messages to the caller, e.g. "MariaDB".</param>
+/// <param name="onCrash">Told of every unexpected exit of the server, before the supervisor's restart delay.</param>
 internal sealed class ServerProcess(
-    string name, string logName, string displayName, string serviceUser, TimeSpan startTimeout, TimeSpan stopTimeout, Action<string> log)
+    string name, string logName, string displayName, string serviceUser, TimeSpan startTimeout, TimeSpan stopTimeout, Action<string> log,
+    Action<ServerCrash>? onCrash = null)
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
 
@@ -32,7 +34,7 @@ internal sealed class ServerProcess(
             await Supervisor.DisposeAsync();
         Supervisor = null;
 
-        var supervisor = new ServerSupervisor(name, startInfo, outputLogPath, log);
+        var supervisor = new ServerSupervisor(name, startInfo, outputLogPath, log, onCrash);
         try
         {
             await supervisor.StartAsync(cancellationToken);
@@ -189,6 +191,14 @@ internal sealed class ServerProcess(
     /// <summary>Replaces a file the server reads, atomically; owned by the service user when <paramref name="serverOwned"/>.</summary>
     public void WriteServerFile(string path, string contents, UnixFileMode mode, bool serverOwned) =>
         AtomicFile.Write(path, contents, mode, serverOwned ? temporary => GiveToServiceUser(temporary) : null);
+
+    /// <summary>Has <paramref name="startInfo"/> run as the service user when the guest runs as root, as the server does.</summary>
+    public ProcessStartInfo AsServiceUser(ProcessStartInfo startInfo)
+    {
+        if (AsRoot)
+            startInfo.UserName = serviceUser;
+        return startInfo;
+    }
 
     /// <summary>The server runs as the service user when the guest runs as root, so it must own what it writes.</summary>
     public void GiveToServiceUser(params string[] paths)

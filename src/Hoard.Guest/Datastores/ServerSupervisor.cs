@@ -3,7 +3,32 @@ using System.Diagnostics;
 namespace Hoard.Guest.Datastores;
 
 /// <summary>What the supervisor saw when its server exited without being asked to.</summary>
-internal sealed record ServerCrash(int ExitCode, TimeSpan Uptime, TimeSpan RestartDelay, int RestartCount);
+/// <param name="Name">The server's executable, e.g. "mariadbd".</param>
+/// <param name="ExitCode">As .NET reports it: 128 + the signal for a process a signal killed; -1 when it could not be started.</param>
+internal sealed record ServerCrash(string Name, int ExitCode, TimeSpan Uptime, TimeSpan RestartDelay, int RestartCount)
+{
+    /// <summary>How the process ended, e.g. "was killed by SIGKILL (signal 9)" or "exited with code 1".</summary>
+    public string HowItEnded => ExitCode switch
+    {
+        -1 => "could not be started again",
+        > 128 and <= 128 + 64 => $"was killed by {SignalName(ExitCode - 128)}",
+        _ => $"exited with code {ExitCode}",
+    };
+
+    private static string SignalName(int signal) => signal switch
+    {
+        1 => "SIGHUP (signal 1)",
+        2 => "SIGINT (signal 2)",
+        4 => "SIGILL (signal 4)",
+        6 => "SIGABRT (signal 6)",
+        7 => "SIGBUS (signal 7)",
+        8 => "SIGFPE (signal 8)",
+        9 => "SIGKILL (signal 9)",
+        11 => "SIGSEGV (signal 11)",
+        15 => "SIGTERM (signal 15)",
+        _ => $"signal {signal}",
+    };
+}
 
 /// <summary>
 /// Runs one database server process and restarts it when it exits unexpectedly, with exponential backoff
@@ -178,7 +203,7 @@ internal sealed class ServerSupervisor : IAsyncDisposable
             _log($"{_name}: exited unexpectedly with code {exitCode} after {uptime.TotalSeconds:0.#} s; restart {restarts} in {backoff.TotalSeconds:0.#} s.");
             try
             {
-                _onCrash?.Invoke(new ServerCrash(exitCode, uptime, backoff, restarts));
+                _onCrash?.Invoke(new ServerCrash(_name, exitCode, uptime, backoff, restarts));
             }
             catch (Exception e)
             {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Hoard.Contracts.Bus;
 using Hoard.Contracts.Guest;
 using Microsoft.Extensions.Logging;
@@ -16,6 +17,7 @@ internal abstract class SupervisedDatastoreManager
     private readonly string _displayName;
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
     private readonly SemaphoreSlim _changes = new(1, 1);
+    private readonly SemaphoreSlim _backup = new(1, 1);
     private volatile bool _preparing;
     private volatile bool _restarting;
 
@@ -33,6 +35,8 @@ internal abstract class SupervisedDatastoreManager
 
     public bool IsPrepared => File.Exists(PreparedMarker);
 
+    public event Action<ServerCrash>? ServerCrashed;
+
     protected Action<string> Log { get; }
 
     protected abstract string PreparedMarker { get; }
@@ -42,6 +46,9 @@ internal abstract class SupervisedDatastoreManager
 
     /// <summary>How long after a start a server that does not answer yet counts as starting rather than blocked.</summary>
     protected abstract TimeSpan StartupGrace { get; }
+
+    /// <summary>The one backup strategy (<see cref="BackupStrategies"/>) this datastore's backups and restores use.</summary>
+    protected abstract string BackupStrategy { get; }
 
     public async Task PrepareAsync(PrepareRequest request, CancellationToken cancellationToken)
     {
@@ -165,6 +172,37 @@ internal abstract class SupervisedDatastoreManager
         return Task.FromResult<IReadOnlyDictionary<string, string>>(values);
     }
 
+    /// <summary>
+    /// Backs the running server up and streams the result to hoard-server, one backup at a time. The server keeps
+    /// running and answering throughout (its probe, and so its status, is not affected).
+    /// </summary>
+    public async Task<CreateBackupResult> CreateBackupAsync(CreateBackupRequest request, CancellationToken cancellationToken)
+    {
+        ThrowUnlessPrepared();
+        RequireStrategy(request.Strategy);
+        if (request.Parent is not null)
+            throw new HandlerException(GuestErrorCodes.NotSupported, $"{_displayName} incremental backups are not supported yet; take a full backup.");
+        if (!await _backup.WaitAsync(TimeSpan.Zero, cancellationToken))
+            throw new HandlerException(GuestErrorCodes.NotReady, $"A backup of this {_displayName} instance is already running.");
+        try
+        {
+            var watch = Stopwatch.StartNew();
+            Log($"{_logName}: backup {request.BackupId} started ({request.Strategy}).");
+            var result = await BackUpServerAsync(request, cancellationToken);
+            Log($"{_logName}: backup {request.BackupId} uploaded in {watch.Elapsed.TotalSeconds:0.000} s ({result.ToolBytes} bytes from the tool).");
+            return result;
+        }
+        catch (Exception e)
+        {
+            Log($"{_logName}: backup {request.BackupId} failed: {e.Message}");
+            throw;
+        }
+        finally
+        {
+            _backup.Release();
+        }
+    }
+
     /// <summary>Stops the server cleanly (the guest is going away; a new guest will start it again).</summary>
     public async ValueTask DisposeAsync()
     {
@@ -178,6 +216,9 @@ internal abstract class SupervisedDatastoreManager
             _lifecycle.Release();
         }
     }
+
+    /// <summary>Runs the strategy's tool against the running server and uploads its output; runs one at a time.</summary>
+    protected abstract Task<CreateBackupResult> BackUpServerAsync(CreateBackupRequest request, CancellationToken cancellationToken);
 
     /// <summary>Installs, starts and secures a server that has never been prepared; runs under the lifecycle lock.</summary>
     protected abstract Task PrepareServerAsync(PrepareRequest request, CancellationToken cancellationToken);
@@ -217,6 +258,42 @@ internal abstract class SupervisedDatastoreManager
         File.WriteAllText(PreparedMarker, $"{TimeProvider.System.GetUtcNow():O}\n");
     }
 
+    /// <summary>Checks a prepare's restore source before anything is installed: this datastore's strategy, one full backup.</summary>
+    protected void ValidateRestore(RestoreSource? restore)
+    {
+        if (restore is null)
+            return;
+        RequireStrategy(restore.Strategy);
+        if (restore.Layers.Count == 0)
+            throw new HandlerException(GuestErrorCodes.BadRequest, "The restore names no backup.");
+        if (restore.Layers.Count > 1)
+            throw new HandlerException(GuestErrorCodes.NotSupported,
+                $"Restoring {_displayName} incremental backups is not supported yet; restore a full backup.");
+    }
+
+    /// <summary>
+    /// Runs the part of a prepare that fills the data directory from a backup; any failure becomes one that names the
+    /// backup (and, when the volume filled up, says so).
+    /// </summary>
+    protected static async Task RestoreStepAsync(RestoreSource restore, Func<Task> step)
+    {
+        try
+        {
+            await step();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var why = e.Message.Contains("No space left on device", StringComparison.OrdinalIgnoreCase)
+                ? $"{e.Message} (the volume is too small for this backup's data)"
+                : e.Message;
+            throw new HandlerException(e is HandlerException h ? h.Code : GuestErrorCodes.Internal,
+                $"Restoring backup {restore.Layers[0].BackupId} failed: {why}");
+        }
+    }
+
+    /// <summary>Given to the server's supervisor: passes its crash reports on to whoever listens.</summary>
+    protected void OnServerCrash(ServerCrash crash) => ServerCrashed?.Invoke(crash);
+
     /// <summary>Changes run one at a time, so the checks a batch makes first still hold when it runs.</summary>
     protected async Task<T> OneChangeAtATimeAsync<T>(Func<Task<T>> change, CancellationToken cancellationToken)
     {
@@ -233,6 +310,13 @@ internal abstract class SupervisedDatastoreManager
 
     /// <summary>Paths of this host mean nothing to the caller and tell more than it needs.</summary>
     private static bool IsHostPath(string value) => value.Trim().Trim('"', '\'').StartsWith('/');
+
+    private void RequireStrategy(string strategy)
+    {
+        if (strategy != BackupStrategy)
+            throw new HandlerException(GuestErrorCodes.NotSupported,
+                $"{_displayName} instances are backed up and restored with '{BackupStrategy}', not '{strategy}'.");
+    }
 
     private void ThrowUnlessPrepared()
     {

@@ -73,6 +73,10 @@ public sealed class GuestClient(IMessageBus bus, string instanceId, TimeSpan? ti
     public async Task<IReadOnlyDictionary<string, string>> GetConfigurationAsync(CancellationToken cancellationToken) =>
         HoardJson.FromElement<ConfigurationValues>(await CallAsync(GuestMethods.GetConfiguration, null, cancellationToken)).Values;
 
+    /// <summary>Runs as long as the backup takes: <paramref name="timeout"/> is the backup's deadline.</summary>
+    public async Task<CreateBackupResult> CreateBackupAsync(CreateBackupRequest request, TimeSpan timeout, CancellationToken cancellationToken) =>
+        HoardJson.FromElement<CreateBackupResult>(await bus.CallAsync(_topic, GuestMethods.CreateBackup, HoardJson.ToElement(request), timeout, cancellationToken));
+
     private Task<JsonElement?> CallAsync(string method, JsonElement? args, CancellationToken cancellationToken) =>
         bus.CallAsync(_topic, method, args, _timeout, cancellationToken);
 }

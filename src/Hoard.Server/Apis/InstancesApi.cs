@@ -61,10 +61,11 @@ internal static class InstancesApi
 
     private static async Task<IResult> ShowAsync(HttpContext http, string id, InstanceAccess access, InstanceStore instances,
         CatalogStore catalog, ConfigurationStore configurations, IVolumeProvider volumes, IComputeProvider compute,
-        IOptions<HoardOptions> options, CancellationToken cancellationToken)
+        INetworkAccessProvider network, IOptions<HoardOptions> options, CancellationToken cancellationToken)
     {
         var instance = await access.GetAsync(http, id, cancellationToken);
         var view = await DetailAsync(instance, instances, catalog, configurations, volumes, options.Value, cancellationToken);
+        AccessChange.AddEnforcement(view, instance, network);
         view["resources"] = Views.Resources(await compute.DescribeResourceLimitsAsync(instance.Id, cancellationToken));
         return Reply.Json(new JsonObject { ["instance"] = view });
     }
@@ -74,7 +75,9 @@ internal static class InstancesApi
     {
         var version = await catalog.GetVersionAsync(instance.DatastoreVersionId, cancellationToken);
         var fault = await instances.GetLatestFaultAsync(instance.Id, cancellationToken);
-        var used = instance.Task == InstanceTask.None ? await volumes.GetUsedBytesAsync(instance.Id, cancellationToken) : null;
+        var used = instance.Task is InstanceTask.None or InstanceTask.BackingUp
+            ? await volumes.GetUsedBytesAsync(instance.Id, cancellationToken)
+            : null;
         var view = Views.InstanceDetail(instance, version, fault, used, options.BaseUrl, options.Region);
         if (instance.ConfigurationId is { } configurationId)
         {
@@ -91,15 +94,15 @@ internal static class InstancesApi
     }
 
     private static async Task<IResult> CreateAsync(HttpContext http, InstanceStore instances, CatalogStore catalog,
-        ConfigurationStore configurations, IVolumeProvider volumes, WorkflowEngine engine, IOptions<HoardOptions> options, TimeProvider time,
-        CancellationToken cancellationToken)
+        ConfigurationStore configurations, BackupStore backups, IVolumeProvider volumes, INetworkAccessProvider network,
+        WorkflowEngine engine, IOptions<HoardOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         var token = http.Token();
         Policy.RequireWriter(http);
         var spec = Body.Wrapper(await Body.ReadAsync(http.Request, cancellationToken), "instance");
         const string path = "instance";
         var name = Body.NonEmptyName(spec, "name", path);
-        foreach (var unsupported in new[] { "replica_of", "replica_count", "restorePoint", "nics", "modules", "locality", "cluster_config" })
+        foreach (var unsupported in new[] { "replica_of", "replica_count", "nics", "modules", "locality", "cluster_config" })
         {
             if (spec[unsupported] is not null)
             {
@@ -107,11 +110,8 @@ internal static class InstancesApi
             }
         }
 
-        var access = Body.Object(spec, "access", path);
-        if (access is not null && (Body.Boolean(access, "is_public", path + ".access") == true || access["allowed_cidrs"] is JsonArray { Count: > 0 }))
-        {
-            throw TroveFault.NotImplemented("Public access and allowed CIDRs are not supported by this Hoard release yet.");
-        }
+        var allowedCidrs = Body.Object(spec, "access", path) is { } access ? AccessChange.Parse(access, path + ".access", network) : null;
+        var restoreLayers = await RestorePoint.ParseAsync(http, spec, path, backups, cancellationToken);
 
         var flavorRef = Body.Reference(spec, "flavorRef", path, required: true)!;
         var flavor = await catalog.GetFlavorAsync(flavorRef, cancellationToken)
@@ -124,7 +124,13 @@ internal static class InstancesApi
             throw TroveFault.OverLimit($"Volume 'size' cannot exceed maximum of {options.Value.MaxVolumeSizeGb} GB, {size} cannot be accepted.");
         }
 
-        var version = await CatalogApi.ResolveVersionAsync(catalog, Body.Object(spec, "datastore", path), path + ".datastore", cancellationToken);
+        var version = restoreLayers is null
+            ? await CatalogApi.ResolveVersionAsync(catalog, Body.Object(spec, "datastore", path), path + ".datastore", cancellationToken)
+            : await RestorePoint.VersionAsync(catalog, Body.Object(spec, "datastore", path), path + ".datastore", restoreLayers[^1], cancellationToken);
+        if (restoreLayers is not null)
+        {
+            RestorePoint.CheckFits(restoreLayers, size);
+        }
         if (flavor.RamMb < version.Capabilities.MinimumRamMb)
         {
             throw TroveFault.BadRequest($"Flavor {flavor.Name} has {flavor.RamMb} MB of RAM; {version.DatastoreName} needs at least {version.Capabilities.MinimumRamMb} MB.");
@@ -146,9 +152,9 @@ internal static class InstancesApi
             Id = Guid.NewGuid().ToString(), ProjectId = token.ProjectId, Name = name, FlavorId = flavor.Id,
             DatastoreVersionId = version.Id, VolumeSize = size, Task = InstanceTask.Building, ServerStatus = ServerStatus.Build,
             ServiceStatus = ServiceStatus.New, Port = version.Capabilities.Port, AvailabilityZone = zone, Created = now, Updated = now,
-            ConfigurationId = configurationId,
+            ConfigurationId = configurationId, AllowedCidrs = allowedCidrs,
         };
-        var exceeded = await instances.TryInsertWithinQuotaAsync(instance, ProvisionInstanceWorkflow.Create(instance, databases, users),
+        var exceeded = await instances.TryInsertWithinQuotaAsync(instance, ProvisionInstanceWorkflow.Create(instance, databases, users, restoreLayers),
             QuotasApi.Defaults(options.Value), cancellationToken);
         if (exceeded.Count > 0)
         {
@@ -156,7 +162,9 @@ internal static class InstancesApi
         }
 
         engine.Poke();
-        return Reply.Json(new JsonObject { ["instance"] = await DetailAsync(instance, instances, catalog, configurations, volumes, options.Value, cancellationToken) });
+        var view = await DetailAsync(instance, instances, catalog, configurations, volumes, options.Value, cancellationToken);
+        AccessChange.AddEnforcement(view, instance, network);
+        return Reply.Json(new JsonObject { ["instance"] = view });
     }
 
     /// <summary>A group of the caller's for the instance's datastore version whose memory settings fit the flavor.</summary>
@@ -199,9 +207,16 @@ internal static class InstancesApi
             throw TroveFault.BadRequest("Only one attribute (except 'name') is allowed to be updated at a time.");
         }
 
-        if (others.Count == 1 && others[0] != "configuration")
+        if (others.Count == 1 && others[0] is not ("configuration" or "access"))
         {
             throw TroveFault.NotImplemented($"Updating '{others[0]}' is not supported by this Hoard release yet.");
+        }
+
+        // A new name is checked before anything else changes.
+        var name = spec.ContainsKey("name") ? Body.NonEmptyName(spec, "name", "instance") : null;
+        if (spec.ContainsKey("access"))
+        {
+            await AccessChange.BeginAsync(http, instance, spec["access"], cancellationToken);
         }
 
         // As in Trove, "configuration": null and an empty body both detach.
@@ -212,9 +227,9 @@ internal static class InstancesApi
             await ChangeConfigurationAsync(http, instance, attach, catalog, configurations, applier, cancellationToken);
         }
 
-        if (spec.ContainsKey("name"))
+        if (name is not null)
         {
-            await instances.SetNameAsync(instance.Id, Body.NonEmptyName(spec, "name", "instance"), cancellationToken);
+            await instances.SetNameAsync(instance.Id, name, cancellationToken);
         }
 
         return Reply.Accepted();

@@ -160,6 +160,7 @@ internal static class MgmtApi
         InstanceTask.Resizing => "Resizing the instance.",
         InstanceTask.RestartRequired => "Instance requires a restart.",
         InstanceTask.Updating => "Updating the instance.",
+        InstanceTask.BackingUp => "Backing up the instance.",
         InstanceTask.BuildingError => "Build error: Server.",
         InstanceTask.BuildingErrorTimeout => "Build error: guestagent timeout.",
         InstanceTask.RebootingError => "Reboot error.",

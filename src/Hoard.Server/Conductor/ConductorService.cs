@@ -13,7 +13,8 @@ namespace Hoard.Server.Conductor;
 
 /// <summary>
 /// The conductor role: the only receiver of guest reports. Drops reports older than the newest one seen,
-/// refuses reports a guest sends about another instance, and marks silent guests SHUTDOWN.
+/// refuses reports a guest sends about another instance, records the faults they report (<see cref="GuestFaults"/>),
+/// and marks silent guests SHUTDOWN.
 /// </summary>
 internal sealed partial class ConductorService(
     IMessageBus bus,
@@ -24,6 +25,8 @@ internal sealed partial class ConductorService(
     TimeProvider time,
     ILogger<ConductorService> logger) : BackgroundService
 {
+    private readonly GuestFaults _faults = new(instances, lastSeen);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await using var subscription = await bus.SubscribeAsync(BusTopics.Conductor, HandleAsync, stoppingToken);
@@ -66,11 +69,7 @@ internal sealed partial class ConductorService(
             return null;
         }
 
-        if (heartbeat.Status == ServiceStatus.Failed && instance.ServiceStatus != ServiceStatus.Failed && heartbeat.Fault is not null)
-        {
-            await instances.AddFaultAsync(instance.Id, heartbeat.Fault, heartbeat.FaultDetails, cancellationToken);
-        }
-
+        await _faults.RecordAsync(instance, heartbeat, cancellationToken);
         await instances.SetServiceStatusAsync(instance.Id, heartbeat.Status, message.Sent, cancellationToken);
         if (instance.ServiceStatus != heartbeat.Status)
         {

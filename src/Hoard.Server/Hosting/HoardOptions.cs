@@ -23,6 +23,15 @@ public sealed class HoardOptions
 
     public double HeartbeatIntervalSeconds { get; set; } = 2;
 
+    /// <summary>How often the host is compared with the state DB for leftovers no instance owns.</summary>
+    public double OrphanScanIntervalSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// What belongs to an instance the state DB does not know is removed only once nothing of it changed for this long
+    /// (leftovers of a deleted instance go at the next scan: its delete already ran).
+    /// </summary>
+    public double OrphanGraceSeconds { get; set; } = 300;
+
     /// <summary>Trove's max_accepted_volume_size (GB).</summary>
     public int MaxVolumeSizeGb { get; set; } = 100;
 
@@ -36,6 +45,32 @@ public sealed class HoardOptions
 
     public int DefaultVolumeQuotaGb { get; set; } = 200;
 
+    /// <summary>How long a backup may run (the guest's tool and the upload together) before it fails.</summary>
+    public double BackupTimeoutSeconds { get; set; } = 7200;
+
+    /// <summary>How long a restore may take, from the guest's prepare to a healthy server, before the build fails.</summary>
+    public double RestoreTimeoutSeconds { get; set; } = 7200;
+
+    /// <summary>
+    /// Where backups are stored: <c>local</c> (<see cref="BackupDir"/>), <c>swift</c> (section <c>Hoard:Swift</c>) or
+    /// <c>s3</c> (section <c>Hoard:S3</c>). Keys and passwords belong in the environment (<c>Hoard__Swift__Key</c>,
+    /// <c>Hoard__S3__SecretKey</c>) or appsettings, never on the command line.
+    /// </summary>
+    public string BackupStorage { get; set; } = "local";
+
+    public Hoard.Providers.ObjectStorage.Swift.SwiftOptions Swift { get; set; } = new();
+
+    public Hoard.Providers.ObjectStorage.S3.S3Options S3 { get; set; } = new();
+
+    /// <summary>Encrypt backups at rest with AES-256-GCM (a key per project, derived from <see cref="BackupKeyPath"/>).</summary>
+    public bool EncryptBackups { get; set; } = true;
+
+    /// <summary>
+    /// The base URL guests use to reach this server's backup transfers (<c>/hoard/transfers/…</c>); defaults to
+    /// <see cref="BaseUrl"/>. Set it when guests reach the server at another address than users do.
+    /// </summary>
+    public string? BackupTransferUrl { get; set; }
+
     /// <summary>Path of hoard-guest.dll (defaults to the one next to the server).</summary>
     public string? GuestAssembly { get; set; }
 
@@ -43,6 +78,12 @@ public sealed class HoardOptions
 
     /// <summary><c>auto</c> (loopfs when root and loop devices work, else directory), <c>loopfs</c> or <c>directory</c>.</summary>
     public string VolumeProvider { get; set; } = "auto";
+
+    /// <summary>
+    /// What enforces instances' allowed_cidrs: <c>auto</c> (nftables when root and nft works, else none, and
+    /// restricting requests are refused), <c>nftables</c> or <c>none</c>.
+    /// </summary>
+    public string NetworkAccessProvider { get; set; } = "auto";
 
     /// <summary>Instances get loopback addresses 127.B.x.y; servers sharing a host need different values of B.</summary>
     public int LoopbackSecondOctet { get; set; } = 100;
@@ -52,4 +93,12 @@ public sealed class HoardOptions
     public string StateDbPath => Path.Combine(DataDir, "state.db");
 
     public string BusSocket => Path.Combine(DataDir, "run", "bus.sock");
+
+    /// <summary>Where the <c>local</c> backup storage keeps backups.</summary>
+    public string BackupDir => Path.Combine(DataDir, "backups");
+
+    /// <summary>The 32-byte master key backups' keys are derived from; created (0600) on first use.</summary>
+    public string BackupKeyPath => Path.Combine(DataDir, "secrets", "backup.key");
+
+    public string TransferBaseUrl => (BackupTransferUrl ?? BaseUrl).TrimEnd('/');
 }

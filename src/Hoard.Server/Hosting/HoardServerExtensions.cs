@@ -1,4 +1,5 @@
 using Hoard.Contracts.Bus;
+using Hoard.Core.Backups;
 using Hoard.Core.Compute;
 using Hoard.Core.Workflows;
 using Hoard.Messaging.Embedded;
@@ -59,12 +60,25 @@ internal static class HoardServerExtensions
         services.AddSingleton(sp => VolumeProviderSelection.Create(sp.GetRequiredService<IOptions<HoardOptions>>().Value.VolumeProvider,
             sp.GetRequiredService<LocalOptions>(), sp.GetRequiredService<OsAccount>(), sp.GetRequiredService<ILoggerFactory>()));
 
+        services.AddSingleton(sp => NetworkAccessSelection.Create(sp.GetRequiredService<IOptions<HoardOptions>>().Value.NetworkAccessProvider,
+            sp.GetRequiredService<LocalOptions>(), sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton<NetworkAccessStore>();
+        services.AddSingleton<NetworkAccessSync>();
+
+        services.AddSingleton<BackupStore>();
+        services.AddSingleton(sp => BackupStorageSelection.Create(sp.GetRequiredService<IOptions<HoardOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(sp => new BackupKeyring(sp.GetRequiredService<IOptions<HoardOptions>>().Value.BackupKeyPath));
+        services.AddSingleton<BackupPipeline>();
+        services.AddSingleton<TransferTokens>();
+
         services.AddSingleton<IWorkflow, ProvisionInstanceWorkflow>();
         services.AddSingleton<IWorkflow, DeleteInstanceWorkflow>();
         services.AddSingleton<IWorkflow, RestartInstanceWorkflow>();
         services.AddSingleton<IWorkflow, ConfigureInstanceWorkflow>();
         services.AddSingleton<IWorkflow, ResizeVolumeWorkflow>();
         services.AddSingleton<IWorkflow, ResizeFlavorWorkflow>();
+        services.AddSingleton<IWorkflow, UpdateAccessWorkflow>();
+        services.AddSingleton<IWorkflow, CreateBackupWorkflow>();
         services.AddSingleton<DesiredConfigurations>();
         services.AddSingleton<ConfigurationApplier>();
         services.AddSingleton<WorkflowEngine>();
@@ -74,7 +88,9 @@ internal static class HoardServerExtensions
         services.AddHostedService<TaskManagerService>();
         services.AddHostedService<OrphanedTaskReaper>();
         services.AddHostedService<GuestReconciler>();
+        services.AddHostedService<OrphanReconciler>();
         services.AddHostedService<ConfigurationReconciler>();
+        services.AddHostedService<NetworkAccessReconciler>();
         return builder;
     }
 
@@ -93,6 +109,8 @@ internal static class HoardServerExtensions
         app.MapConfigurationsApi();
         app.MapQuotasApi();
         app.MapMgmtApi();
+        app.MapBackupsApi();
+        app.MapBackupTransfersApi();
         return app;
     }
 }

@@ -1,3 +1,4 @@
+using Hoard.Contracts.Guest;
 using Hoard.Core.Compute;
 using Hoard.Core.Instances;
 using Hoard.Persistence;
@@ -7,7 +8,11 @@ namespace Hoard.Server.TaskManager;
 
 /// <summary>
 /// Keeps every ACTIVE instance's guest running: after a host reboot, or when a guest died, it is started again
-/// (the guest then starts its prepared database server). Instances with a task in progress are left to it.
+/// (the guest then starts its prepared database server). Instances with a task in progress are left to it. A guest
+/// is started again only once the conductor has marked the instance SHUTDOWN (its guest silent for
+/// <c>HeartbeatExpirySeconds</c>): one judge of whether a guest is gone, and the outage shows in operating_status.
+/// Each start is recorded as the instance's fault: the database server was restarted with it, which users notice
+/// (their connections dropped) after the SHUTDOWN is long gone.
 /// </summary>
 internal sealed partial class GuestReconciler(
     InstanceStore instances,
@@ -17,6 +22,9 @@ internal sealed partial class GuestReconciler(
     TimeProvider time,
     ILogger<GuestReconciler> logger) : BackgroundService
 {
+    public const string RestartedFault =
+        "The guest agent was not running (it had stopped reporting); it was started again, and with it the database server.";
+
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -47,6 +55,7 @@ internal sealed partial class GuestReconciler(
         foreach (var instance in await instances.ListAsync(null, int.MaxValue, null, cancellationToken))
         {
             if (instance.Task != InstanceTask.None || instance.ServerStatus != ServerStatus.Active || instance.Address is null ||
+                (instance.ServiceStatus != ServiceStatus.Shutdown && instance.ServiceStatusUpdated is not null) ||
                 await compute.IsGuestRunningAsync(instance.Id, cancellationToken))
             {
                 continue;
@@ -72,6 +81,8 @@ internal sealed partial class GuestReconciler(
             await compute.StartGuestAsync(new GuestLaunch(instance.Id, version.Manager, instance.Address, instance.Port, volume, secret,
                 flavor.RamMb, flavor.Vcpus),
                 cancellationToken);
+            await instances.AddFaultAsync(instance.Id, RestartedFault,
+                $"Last report: {instance.ServiceStatusUpdated:O}; started again: {time.GetUtcNow():O}.", cancellationToken);
         }
     }
 

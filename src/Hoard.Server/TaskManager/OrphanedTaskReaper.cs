@@ -1,3 +1,4 @@
+using Hoard.Core.Backups;
 using Hoard.Core.Instances;
 using Hoard.Persistence;
 
@@ -7,8 +8,12 @@ namespace Hoard.Server.TaskManager;
 /// The last line of defence against an instance stuck in BUILD (or REBOOT, or SHUTDOWN while deleting): a task
 /// in progress with no workflow running for it becomes an error a user can see and act on.
 /// </summary>
-internal sealed partial class OrphanedTaskReaper(InstanceStore instances, TimeProvider time, ILogger<OrphanedTaskReaper> logger)
-    : BackgroundService
+internal sealed partial class OrphanedTaskReaper(
+    InstanceStore instances,
+    BackupStore backups,
+    BackupPipeline pipeline,
+    TimeProvider time,
+    ILogger<OrphanedTaskReaper> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
 
@@ -35,7 +40,8 @@ internal sealed partial class OrphanedTaskReaper(InstanceStore instances, TimePr
             {
                 InstanceTask.Building => (InstanceTask.BuildingError, "Building"),
                 InstanceTask.Deleting => (InstanceTask.DeletingError, "Deleting"),
-                InstanceTask.Updating => (InstanceTask.None, "Applying the configuration group to"),
+                InstanceTask.Updating => (InstanceTask.None, "Updating"),
+                InstanceTask.BackingUp => (InstanceTask.None, "Backing up"),
                 _ => (InstanceTask.None, instance.Task == InstanceTask.Rebooting ? "Restarting" : "Resizing"),
             };
             if (!await instances.TrySetTaskAsync(instance.Id, instance.Task, to, cancellationToken))
@@ -44,8 +50,22 @@ internal sealed partial class OrphanedTaskReaper(InstanceStore instances, TimePr
             }
 
             LogReaped(instance.Id, instance.Task.ToString());
+            if (instance.Task == InstanceTask.BackingUp)
+            {
+                await FailBackupsAsync(instance.Id, cancellationToken);
+            }
+
             await instances.AddFaultAsync(instance.Id, $"{what} the instance stopped before it finished.",
                 "No workflow was running for the task; it was ended so that the instance can be deleted or retried.", cancellationToken);
+        }
+    }
+
+    private async Task FailBackupsAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        foreach (var backup in await backups.FailRunningAsync(instanceId,
+                     "The backup stopped before it finished: no workflow was running for it. Start a new backup.", cancellationToken))
+        {
+            await pipeline.DeleteAsync(backup, cancellationToken);
         }
     }
 

@@ -29,7 +29,7 @@ internal static class Views
             ["flavor"] = new JsonObject { ["id"] = i.FlavorId, ["links"] = Links(baseUrl, i.ProjectId, "flavors", i.FlavorId) },
             ["datastore"] = new JsonObject { ["type"] = version?.DatastoreName, ["version"] = version?.Name },
             ["region"] = region,
-            ["access"] = new JsonObject { ["is_public"] = false },
+            ["access"] = Access(i),
             ["volume"] = new JsonObject { ["size"] = i.VolumeSize },
         };
         if (i.Address is { } address)
@@ -39,6 +39,19 @@ internal static class Views
         }
 
         return view;
+    }
+
+    /// <summary>Trove's access view: never public here; every network (<c>0.0.0.0/0</c>) when unrestricted, as Trove shows it.</summary>
+    public static JsonObject Access(InstanceRecord i)
+    {
+        var allowed = AllowedCidrs.FromStored(i.AllowedCidrs);
+        return new JsonObject
+        {
+            ["is_public"] = false,
+            ["allowed_cidrs"] = allowed.Count == 0
+                ? new JsonArray(AllowedCidrs.Everyone)
+                : new JsonArray([.. allowed.Select(c => (JsonNode)JsonValue.Create(c.ToString()))]),
+        };
     }
 
     public static JsonObject InstanceDetail(InstanceRecord i, DatastoreVersion? version, InstanceFault? fault, long? usedBytes,
@@ -90,6 +103,11 @@ internal static class Views
         if (limits.Reason is { } reason)
         {
             view["reason"] = reason;
+        }
+
+        if (limits.OomKills is { } kills)
+        {
+            view["oom_kills"] = kills;
         }
 
         return view;

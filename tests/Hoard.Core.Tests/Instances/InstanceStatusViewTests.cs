@@ -37,6 +37,7 @@ public class InstanceStatusViewTests
     [InlineData(InstanceTask.Deleting, ServerStatus.Active, "SHUTDOWN")]
     [InlineData(InstanceTask.Deleting, ServerStatus.Shutdown, "SHUTDOWN")]
     [InlineData(InstanceTask.Deleting, ServerStatus.Error, "ERROR")]
+    [InlineData(InstanceTask.BackingUp, ServerStatus.Active, "BACKUP")]
     public void Status_TaskInProgress_NamesTheTask(InstanceTask task, ServerStatus server, string expected) =>
         Assert.Equal(expected, InstanceStatusView.Status(task, server));
 
@@ -79,7 +80,7 @@ public class InstanceStatusViewTests
         {
             foreach (var server in Enum.GetValues<ServerStatus>())
             {
-                if (task != InstanceTask.None || server != ServerStatus.Active)
+                if (task is not (InstanceTask.None or InstanceTask.BackingUp) || server != ServerStatus.Active)
                 {
                     data.Add(task, server);
                 }
@@ -94,6 +95,10 @@ public class InstanceStatusViewTests
     public void OperatingStatus_TaskInProgressOrServerNotActive_IsEmpty(InstanceTask task, ServerStatus server) =>
         Assert.Equal("", InstanceStatusView.OperatingStatus(task, server, ServiceStatus.Healthy));
 
+    [Fact]
+    public void OperatingStatus_WhileABackupRuns_IsTheServiceApiName_AsTheDatabaseKeepsServing() =>
+        Assert.Equal("HEALTHY", InstanceStatusView.OperatingStatus(InstanceTask.BackingUp, ServerStatus.Active, ServiceStatus.Healthy));
+
     [Theory]
     [InlineData(InstanceTask.BuildingError, true)]
     [InlineData(InstanceTask.BuildingErrorTimeout, true)]
@@ -105,5 +110,6 @@ public class InstanceStatusViewTests
     [InlineData(InstanceTask.Rebooting, false)]
     [InlineData(InstanceTask.Resizing, false)]
     [InlineData(InstanceTask.RestartRequired, false)]
+    [InlineData(InstanceTask.BackingUp, false)]
     public void IsError_OnlyForErrorTasks(InstanceTask task, bool expected) => Assert.Equal(expected, task.IsError());
 }

@@ -50,7 +50,7 @@ public sealed class CgroupTests : IAsyncLifetime
         var id = NewId();
         _cgroups.Apply(id, 512, 2);
 
-        Assert.Equal(new ResourceLimits(512, 2.0, _cgroups.Mode, null), _cgroups.Describe(id));
+        Assert.Equal(new ResourceLimits(512, 2.0, _cgroups.Mode, null, 0), _cgroups.Describe(id));
         var dirs = _cgroups.Directories(id);
         if (_cgroups.Mode == InstanceCgroups.V1)
         {
@@ -70,9 +70,9 @@ public sealed class CgroupTests : IAsyncLifetime
         }
 
         _cgroups.Apply(id, 1024, 1);
-        Assert.Equal(new ResourceLimits(1024, 1.0, _cgroups.Mode, null), _cgroups.Describe(id));
+        Assert.Equal(new ResourceLimits(1024, 1.0, _cgroups.Mode, null, 0), _cgroups.Describe(id));
         _cgroups.Apply(id, 256, 1);
-        Assert.Equal(new ResourceLimits(256, 1.0, _cgroups.Mode, null), _cgroups.Describe(id));
+        Assert.Equal(new ResourceLimits(256, 1.0, _cgroups.Mode, null, 0), _cgroups.Describe(id));
     }
 
     [CgroupFact]
@@ -144,7 +144,7 @@ public sealed class CgroupTests : IAsyncLifetime
             Assert.Equal(ResourceLimits.None, (await compute.DescribeResourceLimitsAsync(id, default)).EnforcedBy);
 
             await compute.ApplyResourceLimitsAsync(id, 512, 1, default);
-            Assert.Equal(new ResourceLimits(512, 1.0, _cgroups.Mode, null), await compute.DescribeResourceLimitsAsync(id, default));
+            Assert.Equal(new ResourceLimits(512, 1.0, _cgroups.Mode, null, 0), await compute.DescribeResourceLimitsAsync(id, default));
 
             await compute.ReleaseAsync(id, default);
             await compute.ReleaseAsync(id, default);

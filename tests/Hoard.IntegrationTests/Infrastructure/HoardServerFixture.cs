@@ -15,7 +15,7 @@ namespace Hoard.IntegrationTests.Infrastructure;
 /// One real hoard-server (the built binary, as a child process) for the whole integration collection: a free
 /// port, a fresh data dir under /tmp, the admin credentials it writes on first start, and a second project with
 /// its own user. Disposal deletes every instance, stops the server and anything left running from its data dir,
-/// and removes the data dir.
+/// removes its nftables table, and removes the data dir.
 /// </summary>
 public sealed class HoardServerFixture : IAsyncLifetime
 {
@@ -26,6 +26,9 @@ public sealed class HoardServerFixture : IAsyncLifetime
     private int _port;
     private Process? _server;
     private SharedInstance? _shared;
+
+    /// <summary>How long a guest may be silent before the conductor marks its instance SHUTDOWN.</summary>
+    public const int HeartbeatExpirySeconds = 10;
 
     /// <summary>Short on purpose: sockets inside it must stay under the 108-byte sun_path limit.</summary>
     public string DataDir { get; } = "/tmp/hoard-it-" + Guid.NewGuid().ToString("N")[..8];
@@ -53,7 +56,7 @@ public sealed class HoardServerFixture : IAsyncLifetime
     public string AdminPassword => OpenRc["OS_PASSWORD"];
 
     /// <summary>The end of the server's output, for failure messages.</summary>
-    public string ServerLog => string.Join('\n', _log.TakeLast(80));
+    public string ServerLog => string.Join('\n', _log.TakeLast(200));
 
     public async Task InitializeAsync()
     {
@@ -112,6 +115,11 @@ public sealed class HoardServerFixture : IAsyncLifetime
                  {
                      dll, $"--Hoard:DataDir={DataDir}", $"--Hoard:Listen={BaseUrl}",
                      $"--Hoard:LoopbackSecondOctet={FreeLoopbackOctet()}",
+                     // Leftovers are looked for every few seconds, so that the tests need not wait a minute.
+                     "--Hoard:OrphanScanIntervalSeconds=2",
+                     // Half the default, so that a killed guest's SHUTDOWN shows sooner; still five missed 2 s
+                     // heartbeats, so that a busy two-core machine does not flap instances.
+                     $"--Hoard:HeartbeatExpirySeconds={HeartbeatExpirySeconds}",
                  })
         {
             start.ArgumentList.Add(argument);
@@ -215,6 +223,7 @@ public sealed class HoardServerFixture : IAsyncLifetime
 
         _server?.Dispose();
         await KillLeftoversAsync();
+        await NftTable.DeleteAsync(DataDir);
         for (var attempt = 0; Directory.Exists(DataDir) && attempt < 10; attempt++)
         {
             try

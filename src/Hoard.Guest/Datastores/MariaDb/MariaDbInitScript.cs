@@ -28,6 +28,24 @@ internal static class MariaDbInitScript
             """;
     }
 
+    /// <summary>
+    /// For a data directory restored from another instance's backup: its users, databases and grants stay as they
+    /// were, but the guest's administrator and <c>root@localhost</c> get this instance's new passwords, so the source
+    /// instance's secrets open nothing here.
+    /// </summary>
+    public static string RenderForRestore(string rootPassword, MariaDbAdminCredentials admin)
+    {
+        RequireAlphanumeric(rootPassword);
+        RequireAlphanumeric(admin.Password);
+        return $"""
+            ALTER USER IF EXISTS 'root'@'localhost' IDENTIFIED BY '{rootPassword}';
+            DROP USER IF EXISTS '{admin.User}'@'localhost';
+            CREATE USER '{admin.User}'@'localhost' IDENTIFIED BY '{admin.Password}';
+            GRANT ALL PRIVILEGES ON *.* TO '{admin.User}'@'localhost' WITH GRANT OPTION;
+
+            """;
+    }
+
     /// <summary>Finds what the init file should have removed, or a login without a password; empty when the server is locked down.</summary>
     public const string AuditQuery = """
         SELECT CONCAT(QUOTE(User), '@', QUOTE(Host)) FROM mysql.global_priv

@@ -17,6 +17,7 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
     private readonly GuestConfig _config;
     private readonly MariaDbOptions _options;
     private readonly MariaDbServer _server;
+    private readonly MariaDbBackup _backup;
 
     /// <param name="logger">Receives lifecycle lines (starts, crashes, timings); never a password or an RPC argument.</param>
     public MariaDbManager(GuestConfig config, ILogger? logger = null, MariaDbOptions? options = null)
@@ -24,7 +25,8 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
     {
         _config = config;
         _options = options ?? new MariaDbOptions();
-        _server = new MariaDbServer(config, _options, Log);
+        _server = new MariaDbServer(config, _options, Log, OnServerCrash);
+        _backup = new MariaDbBackup(_options, _server);
     }
 
     public MariaDbPrepareTimings? LastPrepareTimings { get; private set; }
@@ -36,6 +38,8 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
     protected override ServerSupervisor? Supervisor => _server.Supervisor;
 
     protected override TimeSpan StartupGrace => _options.StartupGrace;
+
+    protected override string BackupStrategy => BackupStrategies.MariaDbBackup;
 
     public Task CreateDatabasesAsync(IReadOnlyList<DatabaseSpec> databases, CancellationToken cancellationToken) =>
         ChangeAsync(connection => MariaDbDatabases.Create(connection, databases), cancellationToken);
@@ -105,6 +109,9 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
 
     protected override bool IsProbeFailure(Exception e) => e is MariaDbException;
 
+    protected override Task<CreateBackupResult> BackUpServerAsync(CreateBackupRequest request, CancellationToken cancellationToken) =>
+        _backup.CreateAsync(request, cancellationToken);
+
     protected override Task StopServerAsync() => _server.StopAsync();
 
     protected override ValueTask DisposeServerAsync() => _server.DisposeAsync();
@@ -115,13 +122,19 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
         var myCnf = MariaDbConfigTemplate.Render(_config, request.MemoryMb, request.ConfigOverrides);
         MariaDbDatabases.Validate(request.Databases);
         MariaDbUsers.Validate(request.Users);
+        ValidateRestore(request.Restore);
         var missing = request.Users.SelectMany(u => u.Databases ?? []).FirstOrDefault(name => request.Databases.All(d => d.Name != name));
         if (missing is not null)
             throw MariaDbDatabases.NotFound(missing);
+        if (request.Restore is { } restore)
+        {
+            await PrepareRestoredAsync(request, restore, myCnf, cancellationToken);
+            return;
+        }
 
         var total = Stopwatch.StartNew();
         await _server.StopAsync();
-        await _server.InstallAsync(myCnf, cancellationToken);
+        await _server.InstallAsync(myCnf, restore: null, cancellationToken);
         var installDb = total.Elapsed;
 
         var credentials = MariaDbAdminCredentials.Generate();
@@ -151,6 +164,53 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
             MarkPrepared(request);
             LastPrepareTimings = new MariaDbPrepareTimings(installDb, start, secure, total.Elapsed - installDb - start - secure, total.Elapsed);
             Log($"mariadb: prepared in {total.Elapsed.TotalSeconds:0.000} s (datadir {installDb.TotalSeconds:0.000} s, start {start.TotalSeconds:0.000} s, secure {secure.TotalSeconds:0.000} s).");
+        }
+        catch
+        {
+            _server.DeleteInitFile();
+            await _server.StopAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A prepare from a backup: the restored data keeps its databases, users and grants; the guest takes it over with
+    /// its own new administrator password (set by the init file before the server accepts a connection). Requested
+    /// databases and users the backup already holds are kept; a requested user that exists gets the requested password
+    /// and access.
+    /// </summary>
+    private async Task PrepareRestoredAsync(PrepareRequest request, RestoreSource restore, string myCnf, CancellationToken cancellationToken)
+    {
+        var total = Stopwatch.StartNew();
+        await _server.StopAsync();
+        await RestoreStepAsync(restore, () =>
+            _server.InstallAsync(myCnf, dataDirectory => _backup.RestoreAsync(restore, dataDirectory, cancellationToken), cancellationToken));
+        var restored = total.Elapsed;
+
+        var credentials = MariaDbAdminCredentials.Generate();
+        credentials.Save(_server.Paths.AdminCredentials, _server.Paths.Socket);
+        _server.Credentials = credentials;
+        _server.WriteInitFile(MariaDbInitScript.RenderForRestore(Secrets.GeneratePassword(), credentials));
+        try
+        {
+            await _server.StartAsync(cancellationToken);
+            await _server.WaitUntilAnsweringAsync(cancellationToken);
+            _server.DeleteInitFile();
+            var start = total.Elapsed - restored;
+
+            await ChangeAsync(connection =>
+            {
+                MariaDbDatabases.Create(connection, [.. request.Databases.Where(d => !MariaDbDatabases.Exists(connection, d.Name))]);
+                var existing = request.Users.Where(u => MariaDbUsers.Exists(connection, u.Name, u.Host)).ToList();
+                MariaDbUsers.Create(connection, [.. request.Users.Except(existing)]);
+                MariaDbUsers.ChangePasswords(connection, existing);
+                foreach (var user in existing.Where(u => u.Databases is { Count: > 0 }))
+                    MariaDbUsers.GrantAccess(connection, new AccessRequest(user.Name, user.Host, user.Databases!));
+            }, cancellationToken);
+            MarkPrepared(request);
+            LastPrepareTimings = new MariaDbPrepareTimings(restored, start, TimeSpan.Zero, total.Elapsed - restored - start, total.Elapsed);
+            Log($"mariadb: prepared from backup {restore.Layers[0].BackupId} in {total.Elapsed.TotalSeconds:0.000} s " +
+                $"(restore {restored.TotalSeconds:0.000} s, start {start.TotalSeconds:0.000} s).");
         }
         catch
         {

@@ -10,6 +10,11 @@ internal sealed record MariaDbOptions
 
     public string ServerPath { get; init; } = "/usr/sbin/mariadbd";
 
+    /// <summary>mariadb-backup and mbstream, from Debian's mariadb-backup package.</summary>
+    public string BackupPath { get; init; } = "/usr/bin/mariadb-backup";
+
+    public string MbstreamPath { get; init; } = "/usr/bin/mbstream";
+
     /// <summary>From starting the server to its first answer.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
 

@@ -12,10 +12,10 @@ namespace Hoard.Guest.Datastores.MariaDb;
 /// <see cref="ServerSupervisor"/>, waiting for it to answer, and stopping it. Always <c>--defaults-file</c>:
 /// the system's <c>/etc/mysql</c> is never read.
 /// </summary>
-internal sealed partial class MariaDbServer(GuestConfig config, MariaDbOptions options, Action<string> log) : IAsyncDisposable
+internal sealed partial class MariaDbServer(GuestConfig config, MariaDbOptions options, Action<string> log, Action<ServerCrash>? onCrash = null) : IAsyncDisposable
 {
     private readonly ServerProcess _process = new(
-        "mariadbd", "mariadb", "MariaDB", options.ServiceUser, options.StartTimeout, options.StopTimeout, log);
+        "mariadbd", "mariadb", "MariaDB", options.ServiceUser, options.StartTimeout, options.StopTimeout, log, onCrash);
     private const UnixFileMode ConfigFileMode =
         UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
     private MariaDbAdminCredentials? _credentials;
@@ -30,8 +30,11 @@ internal sealed partial class MariaDbServer(GuestConfig config, MariaDbOptions o
         set => _credentials = value;
     }
 
-    /// <summary>Writes the configuration and creates an empty data directory (from the template cache when there is one).</summary>
-    public async Task InstallAsync(string myCnf, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the configuration and creates the data directory: empty (from the template cache when there is one), or
+    /// filled by <paramref name="restore"/>, which is given the new directory (owned by the service user).
+    /// </summary>
+    public async Task InstallAsync(string myCnf, Func<string, Task>? restore, CancellationToken cancellationToken)
     {
         foreach (var directory in new[] { config.Paths.Data, config.Paths.Run, config.Paths.Log, config.Paths.Etc, Paths.SecureFiles, Paths.TempFiles })
             Directory.CreateDirectory(directory);
@@ -46,6 +49,12 @@ internal sealed partial class MariaDbServer(GuestConfig config, MariaDbOptions o
         Directory.CreateDirectory(Paths.DataDirectory);
         WriteConfig(myCnf);
         _process.GiveToServiceUser(config.Paths.Run, config.Paths.Log, Paths.SecureFiles, Paths.TempFiles, Paths.DataDirectory);
+
+        if (restore is not null)
+        {
+            await restore(Paths.DataDirectory);
+            return;
+        }
 
         if (config.TemplateCache is { } cache)
         {
@@ -154,6 +163,9 @@ internal sealed partial class MariaDbServer(GuestConfig config, MariaDbOptions o
                 $"mariadb-install-db exited with code {process.ExitCode}: {(errors.Length > 0 ? errors : ServerProcess.LastLines(output, 10))}");
         }
     }
+
+    /// <summary>Has a tool that writes the server's files run as the service user when the guest runs as root.</summary>
+    public ProcessStartInfo AsServiceUser(ProcessStartInfo startInfo) => _process.AsServiceUser(startInfo);
 
     /// <summary>Replaces <c>my.cnf</c> atomically. It stays the guest's: an option file can name the user the server runs as.</summary>
     public void WriteConfig(string myCnf) =>

@@ -105,19 +105,20 @@ internal static partial class PostgreSqlConfigTemplate
         Math.Clamp((memoryMb - SharedBuffersMb(memoryMb)) / (MaxConnections(memoryMb) * 2), 1, 64);
 
     /// <summary>
-    /// Socket only: <c>os_admin</c> with its password, <c>postgres</c> by the peer identity of the guest's (and the
-    /// service user's) OS account. Over TCP: <c>postgres</c> and <c>os_admin</c> refused, everyone else SCRAM.
-    /// Anything that matches no line is refused.
+    /// Socket only: <c>os_admin</c> with its password (also for the replication connection of its backups),
+    /// <c>postgres</c> by the peer identity of the guest's (and the service user's) OS account. Over TCP:
+    /// <c>postgres</c> and <c>os_admin</c> refused, everyone else SCRAM. Anything that matches no line is refused.
     /// </summary>
     public static string RenderHba() => """
         # Written by the Hoard guest agent; changes are overwritten.
-        # TYPE  DATABASE  USER      ADDRESS     METHOD
-        local   all       os_admin              scram-sha-256
-        local   all       postgres              peer map=guest
-        host    all       postgres  all         reject
-        host    all       os_admin  all         reject
-        host    all       all       0.0.0.0/0   scram-sha-256
-        host    all       all       ::/0        scram-sha-256
+        # TYPE  DATABASE     USER      ADDRESS     METHOD
+        local   all          os_admin              scram-sha-256
+        local   replication  os_admin              scram-sha-256
+        local   all          postgres              peer map=guest
+        host    all          postgres  all         reject
+        host    all          os_admin  all         reject
+        host    all          all       0.0.0.0/0   scram-sha-256
+        host    all          all       ::/0        scram-sha-256
 
         """;
 

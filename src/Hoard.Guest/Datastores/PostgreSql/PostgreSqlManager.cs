@@ -18,6 +18,7 @@ internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastore
     private readonly GuestConfig _config;
     private readonly PostgreSqlOptions _options;
     private readonly PostgreSqlServer _server;
+    private readonly PostgreSqlBackup _backup;
 
     /// <param name="logger">Receives lifecycle lines (starts, crashes, timings); never a password or an RPC argument.</param>
     public PostgreSqlManager(GuestConfig config, ILogger? logger = null, PostgreSqlOptions? options = null)
@@ -25,7 +26,8 @@ internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastore
     {
         _config = config;
         _options = options ?? new PostgreSqlOptions();
-        _server = new PostgreSqlServer(config, _options, Log);
+        _server = new PostgreSqlServer(config, _options, Log, OnServerCrash);
+        _backup = new PostgreSqlBackup(config, _options, _server);
     }
 
     public PostgreSqlPrepareTimings? LastPrepareTimings { get; private set; }
@@ -37,6 +39,8 @@ internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastore
     protected override ServerSupervisor? Supervisor => _server.Supervisor;
 
     protected override TimeSpan StartupGrace => _options.StartupGrace;
+
+    protected override string BackupStrategy => BackupStrategies.PgBaseBackup;
 
     public Task CreateDatabasesAsync(IReadOnlyList<DatabaseSpec> databases, CancellationToken cancellationToken) =>
         ChangeAsync(admin => PostgreSqlDatabases.CreateAsync(admin, databases), cancellationToken);
@@ -109,6 +113,9 @@ internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastore
 
     protected override bool IsProbeFailure(Exception e) => e is NpgsqlException or TimeoutException;
 
+    protected override Task<CreateBackupResult> BackUpServerAsync(CreateBackupRequest request, CancellationToken cancellationToken) =>
+        _backup.CreateAsync(request, cancellationToken);
+
     protected override Task StopServerAsync() => _server.StopAsync();
 
     protected override ValueTask DisposeServerAsync() => _server.DisposeAsync();
@@ -119,13 +126,19 @@ internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastore
         var postgresqlConf = PostgreSqlConfigTemplate.Render(_config, request.MemoryMb, request.ConfigOverrides);
         PostgreSqlDatabases.Validate(request.Databases);
         PostgreSqlUsers.Validate(request.Users);
+        ValidateRestore(request.Restore);
         var missing = request.Users.SelectMany(u => u.Databases ?? []).FirstOrDefault(name => request.Databases.All(d => d.Name != name));
         if (missing is not null)
             throw PostgreSqlDatabases.NotFound(missing);
+        if (request.Restore is { } restore)
+        {
+            await PrepareRestoredAsync(request, restore, postgresqlConf, cancellationToken);
+            return;
+        }
 
         var total = Stopwatch.StartNew();
         await _server.StopAsync();
-        await _server.InstallAsync(postgresqlConf, cancellationToken);
+        await _server.InstallAsync(postgresqlConf, restore: null, cancellationToken);
         var dataDirectory = total.Elapsed;
 
         var credentials = PostgreSqlAdminCredentials.Generate();
@@ -137,7 +150,7 @@ internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastore
             await _server.WaitUntilAnsweringAsync(asPostgres: true, cancellationToken);
             var start = total.Elapsed - dataDirectory;
 
-            await SecureAsync(credentials, cancellationToken);
+            await SecureAsync(credentials, restored: false, cancellationToken);
             var secure = total.Elapsed - dataDirectory - start;
 
             await ChangeAsync(async admin =>
@@ -157,14 +170,78 @@ internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastore
     }
 
     /// <summary>
-    /// Creates the guest's superuser (as <c>postgres</c>, by peer identity), gives <c>postgres</c> a password nobody
-    /// is told, keeps users out of the maintenance databases, and checks that the authentication rules in force
-    /// are the generated ones: no <c>trust</c>, no line the server could not parse.
+    /// A prepare from a backup: the restored cluster keeps its databases, roles and grants (the first start recovers
+    /// it from the WAL in the backup); the guest takes it over by giving its <c>os_admin</c> a new password, as
+    /// <c>postgres</c> by peer identity, which the guest's own pg_hba.conf allows. Requested databases and users the
+    /// backup already holds are kept; a requested user that exists gets the requested password and access.
     /// </summary>
-    private async Task SecureAsync(PostgreSqlAdminCredentials credentials, CancellationToken cancellationToken)
+    private async Task PrepareRestoredAsync(PrepareRequest request, RestoreSource restore, string postgresqlConf, CancellationToken cancellationToken)
     {
-        await _server.BootstrapAsync(
-            $"CREATE ROLE {credentials.User} WITH LOGIN SUPERUSER CREATEDB CREATEROLE REPLICATION PASSWORD {PostgreSqlNames.QuoteLiteral(credentials.Password)}",
+        var total = Stopwatch.StartNew();
+        await _server.StopAsync();
+        await RestoreStepAsync(restore, () =>
+            _server.InstallAsync(postgresqlConf, dataDirectory => _backup.RestoreAsync(restore, dataDirectory, cancellationToken), cancellationToken));
+        var restored = total.Elapsed;
+
+        var credentials = PostgreSqlAdminCredentials.Generate();
+        credentials.Save(_server.Paths.AdminCredentials);
+        _server.Credentials = credentials;
+        try
+        {
+            await _server.StartAsync(cancellationToken);
+            await _server.WaitUntilAnsweringAsync(asPostgres: true, cancellationToken);
+            var start = total.Elapsed - restored;
+
+            await SecureAsync(credentials, restored: true, cancellationToken);
+            var secure = total.Elapsed - restored - start;
+
+            await ChangeAsync(async admin =>
+            {
+                var databases = new List<DatabaseSpec>();
+                foreach (var database in request.Databases)
+                {
+                    if (!await PostgreSqlDatabases.ExistsAsync(admin, database.Name))
+                        databases.Add(database);
+                }
+
+                await PostgreSqlDatabases.CreateAsync(admin, databases);
+                var existing = new List<UserSpec>();
+                foreach (var user in request.Users)
+                {
+                    if (await PostgreSqlUsers.ExistsAsync(admin, user.Name))
+                        existing.Add(user);
+                }
+
+                await PostgreSqlUsers.CreateAsync(admin, [.. request.Users.Except(existing)]);
+                await PostgreSqlUsers.ChangePasswordsAsync(admin, existing);
+                foreach (var user in existing.Where(u => u.Databases is { Count: > 0 }))
+                    await PostgreSqlUsers.GrantAccessAsync(admin, new AccessRequest(user.Name, user.Host, user.Databases!));
+            }, cancellationToken);
+            MarkPrepared(request);
+            LastPrepareTimings = new PostgreSqlPrepareTimings(restored, start, secure, total.Elapsed - restored - start - secure, total.Elapsed);
+            Log($"postgresql: prepared from backup {restore.Layers[0].BackupId} in {total.Elapsed.TotalSeconds:0.000} s " +
+                $"(restore {restored.TotalSeconds:0.000} s, start and recovery {start.TotalSeconds:0.000} s).");
+        }
+        catch
+        {
+            await _server.StopAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Creates the guest's superuser (as <c>postgres</c>, by peer identity; in restored data, where it exists with
+    /// the source's password, gives it its new one), gives <c>postgres</c> a password nobody is told, keeps users out of
+    /// the maintenance databases, and checks that the authentication rules in force are the generated ones: no
+    /// <c>trust</c>, no line the server could not parse.
+    /// </summary>
+    private async Task SecureAsync(PostgreSqlAdminCredentials credentials, bool restored, CancellationToken cancellationToken)
+    {
+        var attributes = $"WITH LOGIN SUPERUSER CREATEDB CREATEROLE REPLICATION PASSWORD {PostgreSqlNames.QuoteLiteral(credentials.Password)}";
+        await _server.BootstrapAsync(restored
+            ? $"DO $$BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{credentials.User}') THEN ALTER ROLE {credentials.User} {attributes}; " +
+              $"ELSE CREATE ROLE {credentials.User} {attributes}; END IF; END$$"
+            : $"CREATE ROLE {credentials.User} {attributes}",
             cancellationToken);
         await ChangeAsync(async admin =>
         {

@@ -12,6 +12,9 @@ internal sealed record PostgreSqlOptions
 
     public string ServerPath => Path.Combine(BinDirectory, "postgres");
 
+    /// <summary>The same major version as the server: pg_basebackup refuses a newer server.</summary>
+    public string BaseBackupPath => Path.Combine(BinDirectory, "pg_basebackup");
+
     /// <summary>From starting the server to its first answer.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
 

@@ -11,9 +11,11 @@ internal sealed record PostgreSqlPaths(
     string ConfigFile,
     string HbaFile,
     string IdentFile,
+    string AutoConfigFile,
     string ServerLog,
     string InitDbLog,
     string AdminCredentials,
+    string BackupPassFile,
     string PreparedMarker)
 {
     public static PostgreSqlPaths For(InstancePaths paths)
@@ -26,9 +28,11 @@ internal sealed record PostgreSqlPaths(
             ConfigFile: Path.Combine(data, "postgresql.conf"),
             HbaFile: Path.Combine(data, "pg_hba.conf"),
             IdentFile: Path.Combine(data, "pg_ident.conf"),
+            AutoConfigFile: Path.Combine(data, "postgresql.auto.conf"),
             ServerLog: Path.Combine(paths.Log, "postgresql.log"),
             InitDbLog: Path.Combine(paths.Log, "initdb.log"),
             AdminCredentials: Path.Combine(paths.Etc, "guest-admin.pg"),
+            BackupPassFile: Path.Combine(paths.Etc, "backup.pgpass"),
             PreparedMarker: Path.Combine(paths.Etc, "prepared"));
     }
 }

@@ -22,6 +22,7 @@ internal sealed class RedisManager : SupervisedDatastoreManager, IDatastoreManag
     private readonly RedisOptions _options;
     private readonly GuestConfig _config;
     private readonly RedisServer _server;
+    private readonly RedisBackup _backup;
 
     /// <param name="logger">Receives lifecycle lines (starts, crashes, timings); never a password or an RPC argument.</param>
     public RedisManager(GuestConfig config, ILogger? logger = null, RedisOptions? options = null)
@@ -29,7 +30,8 @@ internal sealed class RedisManager : SupervisedDatastoreManager, IDatastoreManag
     {
         _config = config;
         _options = options ?? new RedisOptions();
-        _server = new RedisServer(config, _options, Log);
+        _server = new RedisServer(config, _options, Log, OnServerCrash);
+        _backup = new RedisBackup(_options, _server);
     }
 
     public RedisPreparePhases? LastPrepareTimings { get; private set; }
@@ -41,6 +43,8 @@ internal sealed class RedisManager : SupervisedDatastoreManager, IDatastoreManag
     protected override ServerSupervisor? Supervisor => _server.Supervisor;
 
     protected override TimeSpan StartupGrace => _options.StartupGrace;
+
+    protected override string BackupStrategy => BackupStrategies.RedisRdb;
 
     public Task CreateDatabasesAsync(IReadOnlyList<DatabaseSpec> databases, CancellationToken cancellationToken) =>
         Task.FromException(NoDatabases());
@@ -107,6 +111,9 @@ internal sealed class RedisManager : SupervisedDatastoreManager, IDatastoreManag
 
     protected override bool IsProbeFailure(Exception e) => e is RedisException;
 
+    protected override Task<CreateBackupResult> BackUpServerAsync(CreateBackupRequest request, CancellationToken cancellationToken) =>
+        _backup.CreateAsync(request, cancellationToken);
+
     protected override Task StopServerAsync() => _server.StopAsync();
 
     protected override ValueTask DisposeServerAsync() => _server.DisposeAsync();
@@ -121,20 +128,41 @@ internal sealed class RedisManager : SupervisedDatastoreManager, IDatastoreManag
         if (request.Databases.Count > 0)
             throw NoDatabases();
         RedisUsers.Validate(request.Users);
+        ValidateRestore(request.Restore);
 
         var total = Stopwatch.StartNew();
         await _server.StopAsync();
         File.Delete(_server.Paths.RootEnabledMarker);
         await _server.InstallAsync(redisConf, Secrets.GeneratePassword(), Secrets.GeneratePassword(), cancellationToken);
+        var appendOnly = false;
+        if (request.Restore is { } restore)
+        {
+            await RestoreStepAsync(restore, () => _backup.RestoreAsync(restore, cancellationToken));
+            appendOnly = RedisConfigTemplate.Settings(_config, request.MemoryMb, request.ConfigOverrides)
+                .LastOrDefault(s => s.Key == "appendonly").Value == "yes";
+            _server.LoadSnapshot = appendOnly;
+        }
+
         var install = total.Elapsed;
         try
         {
             await StartServerAsync(cancellationToken);
+            if (appendOnly)
+            {
+                await ReadAsync(connection =>
+                {
+                    _backup.WriteAppendOnlyFile(connection, cancellationToken);
+                    return true;
+                }, cancellationToken);
+                _server.LoadSnapshot = false;
+            }
+
             var start = total.Elapsed - install;
             await ChangeAsync(connection => RedisUsers.Create(connection, request.Users), cancellationToken);
             MarkPrepared(request);
             LastPrepareTimings = new RedisPreparePhases(install, start, total.Elapsed - install - start, total.Elapsed);
-            Log($"redis: prepared in {total.Elapsed.TotalSeconds:0.000} s (install {install.TotalSeconds:0.000} s, start {start.TotalSeconds:0.000} s).");
+            var from = request.Restore is { } source ? $" from backup {source.Layers[0].BackupId}" : "";
+            Log($"redis: prepared{from} in {total.Elapsed.TotalSeconds:0.000} s (install {install.TotalSeconds:0.000} s, start {start.TotalSeconds:0.000} s).");
         }
         catch
         {

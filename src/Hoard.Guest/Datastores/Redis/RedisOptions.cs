@@ -19,6 +19,9 @@ internal sealed record RedisOptions
 
     public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>How long a backup's snapshot, or a restore's first append-only file, may take to write.</summary>
+    public TimeSpan SnapshotTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
     /// <summary>How long after a start an unanswering server counts as starting rather than blocked.</summary>
     public TimeSpan StartupGrace { get; init; } = TimeSpan.FromSeconds(60);
 }

@@ -3,6 +3,7 @@ namespace Hoard.Guest.Datastores.Redis;
 /// <summary>Where one Redis instance keeps each of its files, inside the instance's directories.</summary>
 internal sealed record RedisPaths(
     string DataDirectory,
+    string DumpFile,
     string Socket,
     string PidFile,
     string ServerLog,
@@ -16,6 +17,7 @@ internal sealed record RedisPaths(
 {
     public static RedisPaths For(InstancePaths paths) => new(
         DataDirectory: paths.Data,
+        DumpFile: Path.Combine(paths.Data, "dump.rdb"),
         Socket: Path.Combine(paths.Run, "redis.sock"),
         PidFile: Path.Combine(paths.Run, "redis.pid"),
         ServerLog: Path.Combine(paths.Log, "redis.log"),

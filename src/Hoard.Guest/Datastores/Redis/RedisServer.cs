@@ -10,15 +10,21 @@ namespace Hoard.Guest.Datastores.Redis;
 /// <see cref="ServerSupervisor"/> (as the service user when the guest runs as root), waiting for its PONG,
 /// and stopping it.
 /// </summary>
-internal sealed class RedisServer(GuestConfig config, RedisOptions options, Action<string> log) : IAsyncDisposable
+internal sealed class RedisServer(GuestConfig config, RedisOptions options, Action<string> log, Action<ServerCrash>? onCrash = null) : IAsyncDisposable
 {
     private readonly ServerProcess _process = new(
-        "redis-server", "redis", "Redis", options.ServiceUser, options.StartTimeout, options.StopTimeout, log);
+        "redis-server", "redis", "Redis", options.ServiceUser, options.StartTimeout, options.StopTimeout, log, onCrash);
     private string? _adminPassword;
 
     public RedisPaths Paths { get; } = RedisPaths.For(config.Paths);
 
     public ServerSupervisor? Supervisor => _process.Supervisor;
+
+    /// <summary>
+    /// Starts (and restarts) the server with append-only persistence off, so that it loads <c>dump.rdb</c> rather than
+    /// an AOF: set while a restored snapshot has not been written to an AOF yet.
+    /// </summary>
+    public bool LoadSnapshot { get; set; }
 
     /// <summary>
     /// Writes the configuration and an ACL file in which <c>default</c> and <c>os_admin</c> already have their
@@ -49,6 +55,9 @@ internal sealed class RedisServer(GuestConfig config, RedisOptions options, Acti
         // ACL SAVE writes a temporary file next to the ACL file, so the server needs the directory too.
         _process.GiveToServiceUser(config.Paths.Data, config.Paths.Run, config.Paths.Log, config.Paths.Etc, Paths.ConfigFile, Paths.AclFile);
     }
+
+    /// <summary>Gives a file of the data directory to the service user (when the guest runs as root).</summary>
+    public void GiveToServiceUser(string path) => _process.GiveToServiceUser(path);
 
     /// <summary>Replaces <c>redis.conf</c> atomically, owned by the service user like the file the prepare wrote.</summary>
     public void WriteConfig(string redisConf) =>
@@ -109,6 +118,12 @@ internal sealed class RedisServer(GuestConfig config, RedisOptions options, Acti
     private ProcessStartInfo ServerStartInfo()
     {
         var startInfo = new ProcessStartInfo(options.ServerPath) { ArgumentList = { Paths.ConfigFile } };
+        if (LoadSnapshot)
+        {
+            startInfo.ArgumentList.Add("--appendonly");
+            startInfo.ArgumentList.Add("no");
+        }
+
         if (_process.AsRoot)
             startInfo.UserName = options.ServiceUser;
         return startInfo;

@@ -16,6 +16,7 @@ internal sealed class DeleteInstanceWorkflow(
     ConductorStore conductor,
     IComputeProvider compute,
     IVolumeProvider volumes,
+    NetworkAccessSync networkAccess,
     IMessageBus bus) : IWorkflow
 {
     public const string Name = "delete_instance";
@@ -86,6 +87,8 @@ internal sealed class DeleteInstanceWorkflow(
         await compute.StopGuestAsync(instanceId, TimeSpan.FromSeconds(5), cancellationToken);
         // The row lets go of the address before the provider does: a new instance may get it at once.
         await instances.ClearAddressAsync(instanceId, cancellationToken);
+        // Its rules go with the address, before the provider can hand the address to another instance.
+        await networkAccess.ApplyAsync(cancellationToken);
         await compute.ReleaseAsync(instanceId, cancellationToken);
         await volumes.DeleteAsync(instanceId, cancellationToken);
         await DrainGuestTopicAsync(instanceId, cancellationToken);

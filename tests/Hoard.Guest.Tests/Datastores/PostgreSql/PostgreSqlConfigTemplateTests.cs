@@ -79,6 +79,8 @@ public sealed class PostgreSqlConfigTemplateTests
 
         Assert.DoesNotContain(lines, l => l.Contains("trust", StringComparison.Ordinal));
         Assert.Equal("local all os_admin scram-sha-256", lines[0]);
+        Assert.Equal("local replication os_admin scram-sha-256", lines[1]);
+        Assert.Single(lines, l => l.Contains("replication", StringComparison.Ordinal));
         Assert.Contains("host all postgres all reject", lines);
         Assert.Contains("host all os_admin all reject", lines);
         Assert.All(lines.Where(l => l.StartsWith("host", StringComparison.Ordinal) && !l.EndsWith("reject", StringComparison.Ordinal)),

@@ -1,0 +1,126 @@
+using System.IO.Pipelines;
+
+namespace Hoard.Core.Backups;
+
+/// <summary>
+/// The server's half of a backup's data path. Storing: the guest's zstd stream → AES-256-GCM with the project's key
+/// (when encrypting) → SHA-256 and byte count → storage. Restoring: storage → SHA-256 → decryption → the zstd stream; the
+/// checksum is also verifiable in a separate full pass before anything is sent.
+/// </summary>
+public sealed class BackupPipeline(IBackupStorage storage, BackupKeyring keyring)
+{
+    private const int CopyBufferSize = 1 << 20;
+
+    public string StorageDriver => storage.Name;
+
+    /// <summary>Reads <paramref name="content"/> to its end and stores it under the backup's key.</summary>
+    public async Task<StoredBackup> StoreAsync(BackupRecord backup, Stream content, bool encrypt, CancellationToken cancellationToken)
+    {
+        // Reading (and encrypting) on one side of a pipe, hashing and writing on the other, so that the two overlap.
+        var key = encrypt ? keyring.ProjectKey(backup.ProjectId) : null;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 4 * CopyBufferSize, resumeWriterThreshold: 2 * CopyBufferSize));
+        var producing = Task.Run(async () =>
+        {
+            try
+            {
+                var sink = pipe.Writer.AsStream(leaveOpen: true);
+                if (key is null)
+                {
+                    await content.CopyToAsync(sink, CopyBufferSize, stop.Token);
+                }
+                else
+                {
+                    await BackupCipher.EncryptAsync(content, sink, key, stop.Token);
+                }
+
+                await pipe.Writer.CompleteAsync();
+            }
+            catch (Exception e)
+            {
+                await pipe.Writer.CompleteAsync(e);
+            }
+        }, CancellationToken.None);
+
+        try
+        {
+            using var hashed = new HashingStream(pipe.Reader.AsStream(leaveOpen: true));
+            var location = await storage.PutAsync(backup.StorageKey, hashed, stop.Token);
+            return new StoredBackup(location, hashed.BytesRead, hashed.Checksum(), Encrypted: key is not null);
+        }
+        finally
+        {
+            // Storage gave up early: the producer must stop reading the guest's stream too.
+            await stop.CancelAsync();
+            await producing;
+            await pipe.Reader.CompleteAsync();
+        }
+    }
+
+    /// <summary>Reads the stored bytes in full and compares their SHA-256 with the one recorded.</summary>
+    /// <exception cref="BackupIntegrityException">The data is missing or does not match.</exception>
+    public async Task VerifyAsync(BackupRecord backup, CancellationToken cancellationToken)
+    {
+        var stored = await OpenAsync(backup, cancellationToken);
+        await using (stored)
+        {
+            using var hashed = new HashingStream(stored);
+            await hashed.CopyToAsync(Stream.Null, CopyBufferSize, cancellationToken);
+            Check(backup, hashed);
+        }
+    }
+
+    /// <summary>
+    /// Writes the backup's zstd stream (decrypted when it was encrypted) to <paramref name="output"/>, checking the
+    /// checksum on the way. On <see cref="BackupIntegrityException"/> or <see cref="InvalidDataException"/> what was written
+    /// must be discarded: the receiver has to see a broken transfer.
+    /// </summary>
+    public async Task SendAsync(BackupRecord backup, Stream output, CancellationToken cancellationToken)
+    {
+        var stored = await OpenAsync(backup, cancellationToken);
+        await using (stored)
+        {
+            using var hashed = new HashingStream(stored);
+            if (backup.Encrypted)
+            {
+                await BackupCipher.DecryptAsync(hashed, output, keyring.ProjectKey(backup.ProjectId), cancellationToken);
+            }
+            else
+            {
+                await hashed.CopyToAsync(output, CopyBufferSize, cancellationToken);
+            }
+
+            Check(backup, hashed);
+        }
+    }
+
+    public Task DeleteAsync(BackupRecord backup, CancellationToken cancellationToken) =>
+        storage.DeleteAsync(backup.StorageKey, cancellationToken);
+
+    private async Task<Stream> OpenAsync(BackupRecord backup, CancellationToken cancellationToken)
+    {
+        if (backup.Checksum is null)
+        {
+            throw new BackupIntegrityException($"Backup {backup.Id} has no recorded checksum: its data never arrived completely.");
+        }
+
+        try
+        {
+            return await storage.OpenReadAsync(backup.StorageKey, cancellationToken);
+        }
+        catch (FileNotFoundException)
+        {
+            throw new BackupIntegrityException($"The data of backup {backup.Id} is missing from {storage.Name} storage.");
+        }
+    }
+
+    private static void Check(BackupRecord backup, HashingStream hashed)
+    {
+        if (hashed.BytesRead != backup.Size || hashed.Checksum() != backup.Checksum)
+        {
+            throw new BackupIntegrityException(
+                $"The stored data of backup {backup.Id} does not match its checksum: {hashed.BytesRead} bytes with SHA-256 " +
+                $"{hashed.Checksum()[..16]}…, recorded {backup.Size} bytes with {backup.Checksum![..16]}…. It was altered or damaged in storage.");
+        }
+    }
+}

@@ -1,0 +1,87 @@
+using Hoard.Contracts.Guest;
+using Hoard.Core.Instances;
+using Hoard.Core.Workflows;
+using Hoard.Persistence;
+
+namespace Hoard.Core.Tests.Persistence;
+
+/// <summary>Instances' allowed networks in a real SQLite state database.</summary>
+public sealed class NetworkAccessStoreTests : IAsyncLifetime
+{
+    private static readonly InstanceTask[] Startable = [InstanceTask.None, InstanceTask.RestartRequired];
+    private readonly string _path = Path.Combine(Path.GetTempPath(), $"hoard-access-{Guid.NewGuid():N}.db");
+    private StateDb _db = null!;
+    private InstanceStore _instances = null!;
+    private NetworkAccessStore _access = null!;
+
+    public async Task InitializeAsync()
+    {
+        _db = new StateDb(_path);
+        await _db.MigrateAsync(CancellationToken.None);
+        _instances = new InstanceStore(_db, TimeProvider.System);
+        _access = new NetworkAccessStore(_db, TimeProvider.System);
+    }
+
+    public Task DisposeAsync()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var file in new[] { _path, _path + "-wal", _path + "-shm" })
+        {
+            File.Delete(file);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task ListRestricted_HoldsLiveRestrictedInstancesWithAnAddress_Only()
+    {
+        var restricted = await InsertAsync("127.0.0.2/32", "127.100.0.2");
+        await InsertAsync(null, "127.100.0.3");
+        await InsertAsync("127.0.0.2/32", address: null);
+        var deleted = await InsertAsync("10.0.0.0/8", "127.100.0.5");
+        await _instances.MarkDeletedAsync(deleted.Id, CancellationToken.None);
+
+        var listed = Assert.Single(await _access.ListRestrictedAsync(CancellationToken.None));
+
+        Assert.Equal(new RestrictedInstance(restricted.Id, "127.100.0.2", 3306, "127.0.0.2/32"), listed);
+        Assert.Equal("127.0.0.2/32", (await _instances.GetAsync(restricted.Id, CancellationToken.None))!.AllowedCidrs);
+    }
+
+    [Fact]
+    public async Task TryBeginUpdate_StoresTheNetworksAndTheWorkflow_OnlyFromAnIdleInstanceThatStillHasTheExpectedOnes()
+    {
+        var instance = await InsertAsync(null, "127.100.0.2");
+        Assert.False(await _access.TryBeginUpdateAsync(instance.Id, null, "127.0.0.2/32", Workflow(instance.Id), Startable, CancellationToken.None));
+
+        await _instances.SetTaskAsync(instance.Id, InstanceTask.None, CancellationToken.None);
+        Assert.False(await _access.TryBeginUpdateAsync(instance.Id, "10.0.0.0/8", "127.0.0.2/32", Workflow(instance.Id), Startable,
+            CancellationToken.None));
+        Assert.True(await _access.TryBeginUpdateAsync(instance.Id, null, "127.0.0.2/32", Workflow(instance.Id), Startable, CancellationToken.None));
+
+        var updated = (await _instances.GetAsync(instance.Id, CancellationToken.None))!;
+        Assert.Equal((InstanceTask.Updating, "127.0.0.2/32"), (updated.Task, updated.AllowedCidrs));
+        Assert.False(await _access.TryBeginUpdateAsync(instance.Id, "127.0.0.2/32", null, Workflow(instance.Id), Startable, CancellationToken.None));
+
+        Assert.False(await _access.TryRevertAsync(instance.Id, "10.0.0.0/8", null, CancellationToken.None));
+        Assert.True(await _access.TryRevertAsync(instance.Id, "127.0.0.2/32", null, CancellationToken.None));
+        Assert.Null((await _instances.GetAsync(instance.Id, CancellationToken.None))!.AllowedCidrs);
+    }
+
+    private async Task<InstanceRecord> InsertAsync(string? allowedCidrs, string? address)
+    {
+        var instance = new InstanceRecord
+        {
+            Id = Guid.NewGuid().ToString(), ProjectId = "p", Name = "i", FlavorId = "1", DatastoreVersionId = "v1", VolumeSize = 1,
+            Task = InstanceTask.Building, ServerStatus = ServerStatus.Build, ServiceStatus = ServiceStatus.New, Port = 3306,
+            Created = DateTimeOffset.UtcNow, Updated = DateTimeOffset.UtcNow, AllowedCidrs = allowedCidrs, Address = address,
+        };
+        await _instances.InsertAsync(instance, Workflow(instance.Id), CancellationToken.None);
+        return instance;
+    }
+
+    private static WorkflowRecord Workflow(string instanceId) => new()
+    {
+        Id = Guid.NewGuid().ToString(), Type = "test", InstanceId = instanceId, Created = DateTimeOffset.UtcNow, Updated = DateTimeOffset.UtcNow,
+    };
+}
