@@ -31,6 +31,7 @@ namespace Hoard.Contracts;
 [JsonSerializable(typeof(ConfigurationValues))]
 [JsonSerializable(typeof(CreateBackupRequest))]
 [JsonSerializable(typeof(CreateBackupResult))]
+[JsonSerializable(typeof(WalArchiveTarget))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(IReadOnlyList<UserRef>))]
 [JsonSerializable(typeof(IReadOnlyList<UserSpec>))]

@@ -23,6 +23,7 @@ internal sealed class GuestAgent(GuestConfig config, IMessageBus bus, IDatastore
     private readonly SemaphoreSlim _reportNow = new(0);
     private readonly VolumeMonitor _volumeMonitor = new(config.Paths.Data);
     private readonly ServerCrashReporter _crashes = new(time);
+    private readonly Backups.WalSpoolUploader _walArchive = new(config.Paths, log.Info, time);
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -34,6 +35,8 @@ internal sealed class GuestAgent(GuestConfig config, IMessageBus bus, IDatastore
             await StartPreparedAsync(cancellationToken);
         }
 
+        // Archiving runs beside everything else: a segment waits in the spool while hoard-server is away.
+        var archiving = _walArchive.RunAsync(cancellationToken);
         var interval = TimeSpan.FromSeconds(config.HeartbeatIntervalSeconds);
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -49,6 +52,8 @@ internal sealed class GuestAgent(GuestConfig config, IMessageBus bus, IDatastore
                 break;
             }
         }
+
+        await archiving;
     }
 
     public async Task ShutdownAsync()
@@ -251,6 +256,10 @@ internal sealed class GuestAgent(GuestConfig config, IMessageBus bus, IDatastore
                 return HoardJson.ToElement(new ConfigurationValues(await manager.GetConfigurationAsync(cancellationToken)));
             case GuestMethods.CreateBackup:
                 return HoardJson.ToElement(await CreateBackupAsync(HoardJson.FromElement<CreateBackupRequest>(message.Args), cancellationToken));
+            case GuestMethods.SetWalArchive:
+                Backups.WalSpool.SaveTarget(config.Paths, HoardJson.FromElement<WalArchiveTarget>(message.Args));
+                log.Info("WAL archive target replaced (a rotated WAL token).");
+                return null;
             default:
                 throw new HandlerException(GuestErrorCodes.NotSupported, $"The guest does not know '{message.Method}'.");
         }
@@ -281,6 +290,12 @@ internal sealed class GuestAgent(GuestConfig config, IMessageBus bus, IDatastore
 
     private void StartPrepare(PrepareRequest request)
     {
+        // Even from a repeated prepare: the build's WAL token is the one its hoard-server holds the hash of.
+        if (request.WalArchive is { } walArchive)
+        {
+            Backups.WalSpool.SaveTarget(config.Paths, walArchive);
+        }
+
         lock (_gate)
         {
             // A resumed workflow may send prepare again: a second one only re-reports the status.

@@ -86,6 +86,15 @@ public sealed class BackupStore(StateDb db, TimeProvider time)
         return [.. await connection.QueryAsync<BackupRecord>(sql, new { projectId, instanceId, datastoreType, marker, limit })];
     }
 
+    /// <summary>The instance's newest COMPLETED backup (what <c>incremental: 1</c> builds on), or null.</summary>
+    public async Task<BackupRecord?> FindLatestCompletedAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return await connection.QueryFirstOrDefaultAsync<BackupRecord>(
+            $"SELECT {Columns} FROM backups WHERE instance_id = @instanceId AND status = 'COMPLETED' AND deleted = 0 " +
+            "ORDER BY created DESC, id DESC LIMIT 1", new { instanceId });
+    }
+
     /// <summary>The backups built on <paramref name="id"/>, directly or through others, deepest first.</summary>
     public async Task<IReadOnlyList<BackupRecord>> ListDescendantsAsync(string id, CancellationToken cancellationToken)
     {

@@ -73,5 +73,27 @@ internal static class Schema
         CREATE INDEX ix_backups_instance ON backups (instance_id, deleted);
         CREATE INDEX ix_backups_parent ON backups (parent_id) WHERE parent_id IS NOT NULL;
         """,
+        // 6: backup schedules (one per instance) and their runs. A run's backup_id marks that backup as scheduled: only
+        // those are pruned by retention. A schedule outlives its instance while retention still has backups to prune.
+        """
+        CREATE TABLE backup_schedules (instance_id TEXT PRIMARY KEY, project_id TEXT NOT NULL, cron TEXT, interval_minutes INTEGER,
+            window_minutes INTEGER, retention_count INTEGER, retention_days INTEGER, incremental INTEGER NOT NULL,
+            enabled INTEGER NOT NULL, next_run TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL);
+        CREATE INDEX ix_backup_schedules_next_run ON backup_schedules (enabled, next_run);
+        CREATE TABLE backup_schedule_runs (id INTEGER PRIMARY KEY AUTOINCREMENT, instance_id TEXT NOT NULL, project_id TEXT NOT NULL,
+            due TEXT NOT NULL, status TEXT NOT NULL, backup_id TEXT, reason TEXT, created TEXT NOT NULL, updated TEXT NOT NULL,
+            UNIQUE (instance_id, due));
+        CREATE INDEX ix_backup_schedule_runs_status ON backup_schedule_runs (status);
+        CREATE UNIQUE INDEX ix_backup_schedule_runs_backup ON backup_schedule_runs (backup_id) WHERE backup_id IS NOT NULL;
+        """,
+        // 7: point-in-time recovery. wal_archives holds the hash of each instance's WAL token (it outlives server restarts);
+        // wal_segments every WAL file archived, with the time its guest saw it last written (end_time).
+        """
+        CREATE TABLE wal_archives (instance_id TEXT PRIMARY KEY, project_id TEXT NOT NULL, token_hash TEXT NOT NULL,
+            created TEXT NOT NULL, updated TEXT NOT NULL);
+        CREATE TABLE wal_segments (instance_id TEXT NOT NULL, name TEXT NOT NULL, project_id TEXT NOT NULL, kind TEXT NOT NULL,
+            timeline INTEGER NOT NULL, segment INTEGER, size INTEGER NOT NULL, checksum TEXT NOT NULL, encrypted INTEGER NOT NULL,
+            storage_driver TEXT NOT NULL, end_time TEXT NOT NULL, archived TEXT NOT NULL, PRIMARY KEY (instance_id, name));
+        """,
     ];
 }

@@ -15,6 +15,9 @@ public sealed partial class LocalComputeProvider(
     LocalOptions options, OsAccount account, ILogger<LocalComputeProvider> logger, IVolumeProvider? volumes = null)
     : IComputeProvider
 {
+    /// <summary>The only variables of the server's environment a guest gets (besides <c>DOTNET_*</c>).</summary>
+    private static readonly HashSet<string> GuestEnvironment = new(StringComparer.Ordinal) { "PATH", "LANG", "LC_ALL", "TZ", "TMPDIR" };
+
     private readonly SemaphoreSlim _addressLock = new(1, 1);
     private readonly Lazy<string> _installedGuest = new(() => InstallGuest(options));
     private readonly Lazy<InstanceCgroups> _cgroups = new(() => DetectCgroups(logger));
@@ -150,6 +153,16 @@ public sealed partial class LocalComputeProvider(
         start.ArgumentList.Add(_installedGuest.Value);
         start.ArgumentList.Add("--config");
         start.ArgumentList.Add(configPath);
+        // Nothing of the server's environment reaches the guest and its database server (whose superuser a customer may
+        // hold: PostgreSQL's COPY FROM PROGRAM 'env'): hoard-server's may carry storage keys (Hoard__Swift__Key, …).
+        var inherited = start.Environment.Where(e => GuestEnvironment.Contains(e.Key) || e.Key.StartsWith("DOTNET_", StringComparison.Ordinal))
+            .ToList();
+        start.Environment.Clear();
+        foreach (var (key, value) in inherited)
+        {
+            start.Environment[key] = value;
+        }
+
         start.Environment["HOME"] = dir;
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_gcServer"] = "0";

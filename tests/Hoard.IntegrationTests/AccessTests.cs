@@ -201,19 +201,7 @@ public sealed class AccessTests(HoardServerFixture server, ITestOutputHelper out
         await AssertReachableAsync(ip, from: Other, reachable: false);
     }
 
-    /// <summary>Runs <c>openstack</c> with the admin-openrc.sh credentials and nothing else from the caller's OS_* settings.</summary>
-    private Task<ProcessResult> OpenStackAsync(params string[] arguments)
-    {
-        var environment = Environment.GetEnvironmentVariables().Keys.Cast<string>()
-            .Where(k => k.StartsWith("OS_", StringComparison.Ordinal))
-            .ToDictionary(k => k, _ => (string?)null);
-        foreach (var (key, value) in server.OpenRc)
-        {
-            environment[key] = value;
-        }
-
-        return ProcessRunner.RunAsync("openstack", arguments, environment, timeoutSeconds: 90);
-    }
+    private Task<ProcessResult> OpenStackAsync(params string[] arguments) => OpenStackCli.RunAsync(server, arguments);
 
     /// <summary>PUT a new access and wait for its workflow to end (task UPDATING is shown ACTIVE, but without HEALTHY).</summary>
     private async Task UpdateAsync(string id, string access)

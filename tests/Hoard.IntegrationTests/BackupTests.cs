@@ -94,14 +94,14 @@ public sealed class BackupTests(HoardServerFixture server)
     }
 
     [Fact]
-    public async Task Create_IsRefused_ForBadInput_UnknownOrBusyInstances_AndIncrementals_CreatingNothing()
+    public async Task Create_IsRefused_ForBadInput_UnknownOrBusyInstances_AndUnknownParents_CreatingNothing()
     {
         var shared = await server.GetSharedInstanceAsync();
         var before = await ListAsync(server.Admin, "backups");
         await RefusedAsync("""{"backup":{"instance":"SHARED"}}""", 400, shared.Id);
         await RefusedAsync("""{"backup":{"name":"x","instance":"SHARED","incremental":"yes"}}""", 400, shared.Id);
         await RefusedAsync($$$"""{"backup":{"name":"x","instance":"{{{Guid.NewGuid()}}}"}}""", 404, shared.Id);
-        await RefusedAsync("""{"backup":{"name":"x","instance":"SHARED","incremental":1}}""", 501, shared.Id);
+        await RefusedAsync($$$"""{"backup":{"name":"x","instance":"SHARED","parent_id":"{{{Guid.NewGuid()}}}"}}""", 404, shared.Id);
 
         // An instance still being built: 422, as Trove answers any action on it.
         var building = (await Client.CreateInstanceAsync(server.Admin, TroveClient.InstanceBody("bk-building")))["id"]!.GetValue<string>();
@@ -310,27 +310,7 @@ public sealed class BackupTests(HoardServerFixture server)
         return id;
     }
 
-    private async Task<string> OpenStackOkAsync(params string[] arguments)
-    {
-        var result = await OpenStackAsync(arguments);
-        Assert.True(result.Succeeded, result.ToString());
-        return result.Stdout;
-    }
+    private Task<string> OpenStackOkAsync(params string[] arguments) => OpenStackCli.OkAsync(server, arguments);
 
-    /// <summary>Runs <c>openstack</c> with the admin-openrc.sh credentials and nothing else from the caller's OS_* settings.</summary>
-    private Task<ProcessResult> OpenStackAsync(params string[] arguments)
-    {
-        var environment = new Dictionary<string, string?>();
-        foreach (var key in Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(k => k.StartsWith("OS_", StringComparison.Ordinal)))
-        {
-            environment[key] = null;
-        }
-
-        foreach (var (key, value) in server.OpenRc)
-        {
-            environment[key] = value;
-        }
-
-        return ProcessRunner.RunAsync("openstack", arguments, environment, timeoutSeconds: 90);
-    }
+    private Task<ProcessResult> OpenStackAsync(params string[] arguments) => OpenStackCli.RunAsync(server, arguments);
 }

@@ -131,29 +131,9 @@ public sealed class OpenStackCliTests(HoardServerFixture server)
     private static async Task<string> GlobalAsync(string ip, string variable) =>
         (await MariaDbClient.QueryOkAsync(ip, "app", AppPassword, null, $"SELECT @@GLOBAL.{variable}")).Trim();
 
-    private async Task<string> OpenStackOkAsync(params string[] arguments)
-    {
-        var result = await OpenStackAsync(arguments);
-        Assert.True(result.Succeeded, result.ToString());
-        return result.Stdout;
-    }
+    private Task<string> OpenStackOkAsync(params string[] arguments) => OpenStackCli.OkAsync(server, arguments);
 
-    /// <summary>Runs <c>openstack</c> with the admin-openrc.sh credentials and nothing else from the caller's OS_* settings.</summary>
-    private Task<ProcessResult> OpenStackAsync(params string[] arguments)
-    {
-        var environment = new Dictionary<string, string?>();
-        foreach (var key in Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(k => k.StartsWith("OS_", StringComparison.Ordinal)))
-        {
-            environment[key] = null;
-        }
-
-        foreach (var (key, value) in server.OpenRc)
-        {
-            environment[key] = value;
-        }
-
-        return ProcessRunner.RunAsync("openstack", arguments, environment, timeoutSeconds: 90);
-    }
+    private Task<ProcessResult> OpenStackAsync(params string[] arguments) => OpenStackCli.RunAsync(server, arguments);
 
     /// <summary>The client prints addresses as a list or as a comma-separated string, depending on its version.</summary>
     private static string Ip(JsonNode node) => node is JsonArray list

@@ -173,27 +173,7 @@ public sealed class QuotaTests(HoardServerFixture server)
     private static JsonObject Row(IEnumerable<JsonObject> rows, string resource) =>
         rows.Single(r => r["Resource"]!.GetValue<string>() == resource);
 
-    private async Task<string> OpenStackOkAsync(params string[] arguments)
-    {
-        var result = await OpenStackAsync(arguments);
-        Assert.True(result.Succeeded, result.ToString());
-        return result.Stdout;
-    }
+    private Task<string> OpenStackOkAsync(params string[] arguments) => OpenStackCli.OkAsync(server, arguments);
 
-    /// <summary>Runs <c>openstack</c> with the admin-openrc.sh credentials and nothing else from the caller's OS_* settings.</summary>
-    private Task<ProcessResult> OpenStackAsync(params string[] arguments)
-    {
-        var environment = new Dictionary<string, string?>();
-        foreach (var key in Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(k => k.StartsWith("OS_", StringComparison.Ordinal)))
-        {
-            environment[key] = null;
-        }
-
-        foreach (var (key, value) in server.OpenRc)
-        {
-            environment[key] = value;
-        }
-
-        return ProcessRunner.RunAsync("openstack", arguments, environment, timeoutSeconds: 90);
-    }
+    private Task<ProcessResult> OpenStackAsync(params string[] arguments) => OpenStackCli.RunAsync(server, arguments);
 }

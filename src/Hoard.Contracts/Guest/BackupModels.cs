@@ -50,7 +50,8 @@ public sealed record CreateBackupResult(long ToolBytes, IReadOnlyDictionary<stri
 /// then its incrementals in order), then start it. hoard-server has verified each one's checksum before handing out
 /// its transfer.
 /// </summary>
-public sealed record RestoreSource(string Strategy, IReadOnlyList<RestoreLayer> Layers);
+/// <param name="Recovery">For a point-in-time restore: the archived WAL to replay after the backup, and where to stop.</param>
+public sealed record RestoreSource(string Strategy, IReadOnlyList<RestoreLayer> Layers, PointInTimeRecovery? Recovery = null);
 
 /// <param name="Metadata">What the backup's <see cref="CreateBackupResult.Metadata"/> held.</param>
 public sealed record RestoreLayer(string BackupId, BackupTransfer Download, IReadOnlyDictionary<string, string> Metadata);

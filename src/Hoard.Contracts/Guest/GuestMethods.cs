@@ -24,6 +24,9 @@ public static class GuestMethods
     public const string UpdateOverrides = "update_overrides";
     public const string GetConfiguration = "get_configuration";
     public const string CreateBackup = "create_backup";
+
+    /// <summary>Hoard's own: a new WAL archive target (a rotated WAL token) for an instance that archives its WAL.</summary>
+    public const string SetWalArchive = "set_wal_archive";
 }
 
 /// <summary>Error codes a guest returns; the API maps each to a Trove fault.</summary>

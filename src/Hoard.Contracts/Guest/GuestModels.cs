@@ -30,6 +30,7 @@ public sealed record NameRequest(string Name);
 public sealed record BoolResult(bool Value);
 
 /// <summary>Everything the guest needs to build its database server from nothing.</summary>
+/// <param name="WalArchive">Where to archive the write-ahead log, for datastores with point-in-time recovery.</param>
 public sealed record PrepareRequest(
     string Datastore,
     string DatastoreVersion,
@@ -39,7 +40,8 @@ public sealed record PrepareRequest(
     IReadOnlyList<DatabaseSpec> Databases,
     IReadOnlyList<UserSpec> Users,
     IReadOnlyDictionary<string, string>? ConfigOverrides = null,
-    RestoreSource? Restore = null);
+    RestoreSource? Restore = null,
+    WalArchiveTarget? WalArchive = null);
 
 /// <summary>
 /// A new set of configuration overrides for a prepared instance. The guest rewrites its configuration so a

@@ -14,10 +14,14 @@ public sealed class BackupPipeline(IBackupStorage storage, BackupKeyring keyring
     public string StorageDriver => storage.Name;
 
     /// <summary>Reads <paramref name="content"/> to its end and stores it under the backup's key.</summary>
-    public async Task<StoredBackup> StoreAsync(BackupRecord backup, Stream content, bool encrypt, CancellationToken cancellationToken)
+    public Task<StoredBackup> StoreAsync(BackupRecord backup, Stream content, bool encrypt, CancellationToken cancellationToken) =>
+        StoreAsync(backup.ProjectId, backup.StorageKey, content, encrypt, cancellationToken);
+
+    /// <summary>Reads <paramref name="content"/> to its end and stores it under <paramref name="storageKey"/> (e.g. an archived WAL file).</summary>
+    public async Task<StoredBackup> StoreAsync(string projectId, string storageKey, Stream content, bool encrypt, CancellationToken cancellationToken)
     {
         // Reading (and encrypting) on one side of a pipe, hashing and writing on the other, so that the two overlap.
-        var key = encrypt ? keyring.ProjectKey(backup.ProjectId) : null;
+        var key = encrypt ? keyring.ProjectKey(projectId) : null;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 4 * CopyBufferSize, resumeWriterThreshold: 2 * CopyBufferSize));
         var producing = Task.Run(async () =>
@@ -45,7 +49,7 @@ public sealed class BackupPipeline(IBackupStorage storage, BackupKeyring keyring
         try
         {
             using var hashed = new HashingStream(pipe.Reader.AsStream(leaveOpen: true));
-            var location = await storage.PutAsync(backup.StorageKey, hashed, stop.Token);
+            var location = await storage.PutAsync(storageKey, hashed, stop.Token);
             return new StoredBackup(location, hashed.BytesRead, hashed.Checksum(), Encrypted: key is not null);
         }
         finally
@@ -59,7 +63,10 @@ public sealed class BackupPipeline(IBackupStorage storage, BackupKeyring keyring
 
     /// <summary>Reads the stored bytes in full and compares their SHA-256 with the one recorded.</summary>
     /// <exception cref="BackupIntegrityException">The data is missing or does not match.</exception>
-    public async Task VerifyAsync(BackupRecord backup, CancellationToken cancellationToken)
+    public Task VerifyAsync(BackupRecord backup, CancellationToken cancellationToken) => VerifyAsync(Describe(backup), cancellationToken);
+
+    /// <inheritdoc cref="VerifyAsync(BackupRecord, CancellationToken)"/>
+    public async Task VerifyAsync(StoredObject backup, CancellationToken cancellationToken)
     {
         var stored = await OpenAsync(backup, cancellationToken);
         await using (stored)
@@ -75,7 +82,11 @@ public sealed class BackupPipeline(IBackupStorage storage, BackupKeyring keyring
     /// checksum on the way. On <see cref="BackupIntegrityException"/> or <see cref="InvalidDataException"/> what was written
     /// must be discarded: the receiver has to see a broken transfer.
     /// </summary>
-    public async Task SendAsync(BackupRecord backup, Stream output, CancellationToken cancellationToken)
+    public Task SendAsync(BackupRecord backup, Stream output, CancellationToken cancellationToken) =>
+        SendAsync(Describe(backup), output, cancellationToken);
+
+    /// <inheritdoc cref="SendAsync(BackupRecord, Stream, CancellationToken)"/>
+    public async Task SendAsync(StoredObject backup, Stream output, CancellationToken cancellationToken)
     {
         var stored = await OpenAsync(backup, cancellationToken);
         await using (stored)
@@ -97,11 +108,16 @@ public sealed class BackupPipeline(IBackupStorage storage, BackupKeyring keyring
     public Task DeleteAsync(BackupRecord backup, CancellationToken cancellationToken) =>
         storage.DeleteAsync(backup.StorageKey, cancellationToken);
 
-    private async Task<Stream> OpenAsync(BackupRecord backup, CancellationToken cancellationToken)
+    public Task DeleteAsync(string storageKey, CancellationToken cancellationToken) => storage.DeleteAsync(storageKey, cancellationToken);
+
+    private static StoredObject Describe(BackupRecord backup) =>
+        new($"backup {backup.Id}", backup.ProjectId, backup.StorageKey, backup.Size, backup.Checksum, backup.Encrypted);
+
+    private async Task<Stream> OpenAsync(StoredObject backup, CancellationToken cancellationToken)
     {
         if (backup.Checksum is null)
         {
-            throw new BackupIntegrityException($"Backup {backup.Id} has no recorded checksum: its data never arrived completely.");
+            throw new BackupIntegrityException($"{char.ToUpperInvariant(backup.Description[0])}{backup.Description[1..]} has no recorded checksum: its data never arrived completely.");
         }
 
         try
@@ -110,16 +126,16 @@ public sealed class BackupPipeline(IBackupStorage storage, BackupKeyring keyring
         }
         catch (FileNotFoundException)
         {
-            throw new BackupIntegrityException($"The data of backup {backup.Id} is missing from {storage.Name} storage.");
+            throw new BackupIntegrityException($"The data of {backup.Description} is missing from {storage.Name} storage.");
         }
     }
 
-    private static void Check(BackupRecord backup, HashingStream hashed)
+    private static void Check(StoredObject backup, HashingStream hashed)
     {
         if (hashed.BytesRead != backup.Size || hashed.Checksum() != backup.Checksum)
         {
             throw new BackupIntegrityException(
-                $"The stored data of backup {backup.Id} does not match its checksum: {hashed.BytesRead} bytes with SHA-256 " +
+                $"The stored data of {backup.Description} does not match its checksum: {hashed.BytesRead} bytes with SHA-256 " +
                 $"{hashed.Checksum()[..16]}…, recorded {backup.Size} bytes with {backup.Checksum![..16]}…. It was altered or damaged in storage.");
         }
     }

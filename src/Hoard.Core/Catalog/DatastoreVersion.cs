@@ -41,6 +41,15 @@ public sealed record DatastoreCapabilities
     /// <summary>The guest's strategy for full backups (<see cref="Hoard.Contracts.Guest.BackupStrategies"/>); null: no backups.</summary>
     public string? BackupStrategy { get; set; }
 
+    /// <summary>The strategy can take incremental backups (a child holding only what changed since its parent).</summary>
+    public bool BackupIncremental { get; set; }
+
+    /// <summary>
+    /// The guest archives the write-ahead log continuously (it is given a WAL token at prepare), so instances can be restored
+    /// to a point in time within their recovery window.
+    /// </summary>
+    public bool PointInTimeRecovery { get; set; }
+
     /// <summary>How a boolean configuration value is written in the datastore's configuration (e.g. ON, on, yes).</summary>
     public string BooleanTrue { get; set; } = "ON";
 

@@ -50,6 +50,9 @@ internal abstract class SupervisedDatastoreManager
     /// <summary>The one backup strategy (<see cref="BackupStrategies"/>) this datastore's backups and restores use.</summary>
     protected abstract string BackupStrategy { get; }
 
+    /// <summary>The strategy takes incremental backups (a <see cref="CreateBackupRequest.Parent"/>) and restores chains of them.</summary>
+    protected virtual bool BackupIncremental => false;
+
     public async Task PrepareAsync(PrepareRequest request, CancellationToken cancellationToken)
     {
         await _lifecycle.WaitAsync(cancellationToken);
@@ -180,14 +183,14 @@ internal abstract class SupervisedDatastoreManager
     {
         ThrowUnlessPrepared();
         RequireStrategy(request.Strategy);
-        if (request.Parent is not null)
-            throw new HandlerException(GuestErrorCodes.NotSupported, $"{_displayName} incremental backups are not supported yet; take a full backup.");
+        if (request.Parent is not null && !BackupIncremental)
+            throw new HandlerException(GuestErrorCodes.NotSupported, $"{_displayName} backups ({BackupStrategy}) are full backups only; take a full backup.");
         if (!await _backup.WaitAsync(TimeSpan.Zero, cancellationToken))
             throw new HandlerException(GuestErrorCodes.NotReady, $"A backup of this {_displayName} instance is already running.");
         try
         {
             var watch = Stopwatch.StartNew();
-            Log($"{_logName}: backup {request.BackupId} started ({request.Strategy}).");
+            Log($"{_logName}: backup {request.BackupId} started ({request.Strategy}{(request.Parent is { } p ? $", incremental on {p.BackupId}" : "")}).");
             var result = await BackUpServerAsync(request, cancellationToken);
             Log($"{_logName}: backup {request.BackupId} uploaded in {watch.Elapsed.TotalSeconds:0.000} s ({result.ToolBytes} bytes from the tool).");
             return result;
@@ -258,7 +261,10 @@ internal abstract class SupervisedDatastoreManager
         File.WriteAllText(PreparedMarker, $"{TimeProvider.System.GetUtcNow():O}\n");
     }
 
-    /// <summary>Checks a prepare's restore source before anything is installed: this datastore's strategy, one full backup.</summary>
+    /// <summary>
+    /// Checks a prepare's restore source before anything is installed: this datastore's strategy, one full backup (then its
+    /// incrementals, where the strategy takes them).
+    /// </summary>
     protected void ValidateRestore(RestoreSource? restore)
     {
         if (restore is null)
@@ -266,9 +272,9 @@ internal abstract class SupervisedDatastoreManager
         RequireStrategy(restore.Strategy);
         if (restore.Layers.Count == 0)
             throw new HandlerException(GuestErrorCodes.BadRequest, "The restore names no backup.");
-        if (restore.Layers.Count > 1)
+        if (restore.Layers.Count > 1 && !BackupIncremental)
             throw new HandlerException(GuestErrorCodes.NotSupported,
-                $"Restoring {_displayName} incremental backups is not supported yet; restore a full backup.");
+                $"{_displayName} backups ({BackupStrategy}) are full backups only; restore one full backup.");
     }
 
     /// <summary>
@@ -287,7 +293,7 @@ internal abstract class SupervisedDatastoreManager
                 ? $"{e.Message} (the volume is too small for this backup's data)"
                 : e.Message;
             throw new HandlerException(e is HandlerException h ? h.Code : GuestErrorCodes.Internal,
-                $"Restoring backup {restore.Layers[0].BackupId} failed: {why}");
+                $"Restoring backup {restore.Layers[^1].BackupId} failed: {why}");
         }
     }
 

@@ -6,6 +6,7 @@ using Hoard.Core.Workflows;
 using Hoard.Persistence;
 using Hoard.Server.Hosting;
 using Hoard.Server.Identity;
+using Hoard.Server.TaskManager;
 using Hoard.Server.TaskManager.Workflows;
 using Hoard.Server.Trove;
 using Microsoft.Extensions.Options;
@@ -13,9 +14,9 @@ using Microsoft.Extensions.Options;
 namespace Hoard.Server.Apis;
 
 /// <summary>
-/// Trove's <c>/v1.0/{project_id}/backups</c>, <c>/instances/{id}/backups</c> and <c>/backup_strategies</c>. Full backups to
-/// the configured storage; incremental backups, remote registration (<c>restore_from</c>) and Swift containers are refused
-/// with 501 until they exist.
+/// Trove's <c>/v1.0/{project_id}/backups</c>, <c>/instances/{id}/backups</c> and <c>/backup_strategies</c>. Full and
+/// incremental backups (<see cref="IncrementalParent"/>) to the configured storage; remote registration
+/// (<c>restore_from</c>) and Swift containers are refused with 501 until they exist.
 /// </summary>
 internal static partial class BackupsApi
 {
@@ -36,10 +37,9 @@ internal static partial class BackupsApi
     private static IResult StrategiesNotImplemented() =>
         throw TroveFault.NotImplemented("Backup strategies choose a Swift container; this Hoard release stores backups locally.");
 
-    internal static async Task<IResult> CreateAsync(HttpContext http, InstanceAccess access, CatalogStore catalog, BackupStore backups,
-        BackupPipeline pipeline, WorkflowEngine engine, IOptions<HoardOptions> options, TimeProvider time, CancellationToken cancellationToken)
+    internal static async Task<IResult> CreateAsync(HttpContext http, InstanceAccess access, BackupPipeline pipeline, BackupStarter starter,
+        CancellationToken cancellationToken)
     {
-        var token = http.Token();
         Policy.RequireWriter(http);
         var spec = Body.Wrapper(await Body.ReadAsync(http.Request, cancellationToken), "backup");
         const string path = "backup";
@@ -63,39 +63,8 @@ internal static partial class BackupsApi
             throw TroveFault.NotImplemented($"Storage driver '{driver}' is not available; this server stores backups in '{pipeline.StorageDriver}'.");
         }
 
-        if (incremental || parentId is not null)
-        {
-            throw TroveFault.NotImplemented("Incremental backups are not supported yet.");
-        }
-
         var instance = await access.GetAsync(http, instanceId, cancellationToken);
-        InstanceAccess.RequireServing(instance);
-        var version = await catalog.GetVersionAsync(instance.DatastoreVersionId, cancellationToken)
-                      ?? throw TroveFault.NotFound($"Datastore version {instance.DatastoreVersionId} cannot be found.");
-        var strategy = version.Capabilities.BackupStrategy
-                       ?? throw TroveFault.NotImplemented($"Backups are not supported for datastore {version.DatastoreName} {version.Name}.");
-
-        var now = time.GetUtcNow();
-        var backup = new BackupRecord
-        {
-            Id = Guid.NewGuid().ToString(), ProjectId = token.ProjectId, InstanceId = instance.Id, Name = name, Description = description,
-            DatastoreType = version.DatastoreName, DatastoreVersion = version.Name, DatastoreVersionId = version.Id, Strategy = strategy,
-            StorageDriver = pipeline.StorageDriver, Encrypted = options.Value.EncryptBackups, Created = now, Updated = now,
-        };
-        // Only from the task just read, which the instance returns to afterwards.
-        var (begun, exceeded) = await backups.TryBeginAsync(backup, CreateBackupWorkflow.Create(backup, now, instance.Task),
-            InstanceTask.BackingUp, [instance.Task], QuotasApi.Defaults(options.Value), cancellationToken);
-        if (exceeded.Count > 0)
-        {
-            throw QuotasApi.Exceeded(exceeded);
-        }
-
-        if (!begun)
-        {
-            throw InstanceAccess.NotAvailable(instance);
-        }
-
-        engine.Poke();
+        var backup = await starter.StartAsync(instance, new BackupRequest(name, description, incremental, parentId), cancellationToken);
         return Reply.Json(new JsonObject { ["backup"] = BackupView.Of(backup) }, 202);
     }
 
@@ -147,43 +116,11 @@ internal static partial class BackupsApi
     /// Deletes a backup and, first, every backup built on it. Refused (422) while any of them runs or a build restores it.
     /// The data is removed before the row; when storage refuses, the backup stays as DELETE_FAILED and may be deleted again.
     /// </summary>
-    internal static async Task<IResult> DeleteAsync(HttpContext http, string id, BackupStore backups, BackupPipeline pipeline,
-        ILoggerFactory loggers, CancellationToken cancellationToken)
+    internal static async Task<IResult> DeleteAsync(HttpContext http, string id, BackupStore backups, BackupDeleter deleter,
+        CancellationToken cancellationToken)
     {
         Policy.RequireWriter(http);
-        var backup = await GetAsync(http, backups, id, cancellationToken);
-        var chain = (await backups.ListDescendantsAsync(backup.Id, cancellationToken)).Append(backup).ToList();
-        foreach (var b in chain)
-        {
-            if (BackupStatus.IsRunning(b.Status))
-            {
-                throw TroveFault.Unprocessable(b.Id == backup.Id
-                    ? $"Backup {b.Id} is still running (status {b.Status}); it can be deleted once it has completed or failed."
-                    : $"Backup {b.Id}, built on backup {backup.Id}, is still running (status {b.Status}); delete once it has ended.");
-            }
-
-            if (await backups.FindRestoringInstanceAsync(b.Id, cancellationToken) is { } restoring)
-            {
-                throw TroveFault.Unprocessable($"Backup {b.Id} is being restored into instance {restoring}; delete it once that instance is built.");
-            }
-        }
-
-        foreach (var b in chain)
-        {
-            try
-            {
-                await pipeline.DeleteAsync(b, cancellationToken);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                LogDeleteFailed(loggers.CreateLogger(typeof(BackupsApi)), e, b.Id);
-                await backups.TrySetDeleteFailedAsync(b.Id, $"Deleting the stored data failed: {e.Message}", cancellationToken);
-                return Reply.Accepted();
-            }
-
-            await backups.TryMarkDeletedAsync(b.Id, cancellationToken);
-        }
-
+        await deleter.DeleteAsync(await GetAsync(http, backups, id, cancellationToken), cancellationToken);
         return Reply.Accepted();
     }
 
@@ -207,7 +144,4 @@ internal static partial class BackupsApi
 
     private static string Uuid(string value, string key, string path) =>
         Guid.TryParseExact(value, "D", out _) ? value : throw TroveFault.Validation($"{path}.{key} '{value}' is not a valid UUID.");
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Deleting the stored data of backup {BackupId} failed; it is DELETE_FAILED")]
-    private static partial void LogDeleteFailed(ILogger logger, Exception e, string backupId);
 }

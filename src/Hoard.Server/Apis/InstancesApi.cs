@@ -61,12 +61,13 @@ internal static class InstancesApi
 
     private static async Task<IResult> ShowAsync(HttpContext http, string id, InstanceAccess access, InstanceStore instances,
         CatalogStore catalog, ConfigurationStore configurations, IVolumeProvider volumes, IComputeProvider compute,
-        INetworkAccessProvider network, IOptions<HoardOptions> options, CancellationToken cancellationToken)
+        INetworkAccessProvider network, RecoveryWindows recoveryWindows, IOptions<HoardOptions> options, CancellationToken cancellationToken)
     {
         var instance = await access.GetAsync(http, id, cancellationToken);
         var view = await DetailAsync(instance, instances, catalog, configurations, volumes, options.Value, cancellationToken);
         AccessChange.AddEnforcement(view, instance, network);
         view["resources"] = Views.Resources(await compute.DescribeResourceLimitsAsync(instance.Id, cancellationToken));
+        await RecoveryWindowApi.AddAsync(view, instance, catalog, recoveryWindows, cancellationToken);
         return Reply.Json(new JsonObject { ["instance"] = view });
     }
 
@@ -94,8 +95,8 @@ internal static class InstancesApi
     }
 
     private static async Task<IResult> CreateAsync(HttpContext http, InstanceStore instances, CatalogStore catalog,
-        ConfigurationStore configurations, BackupStore backups, IVolumeProvider volumes, INetworkAccessProvider network,
-        WorkflowEngine engine, IOptions<HoardOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        ConfigurationStore configurations, BackupStore backups, RecoveryWindows recoveryWindows, IVolumeProvider volumes,
+        INetworkAccessProvider network, WorkflowEngine engine, IOptions<HoardOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         var token = http.Token();
         Policy.RequireWriter(http);
@@ -111,7 +112,8 @@ internal static class InstancesApi
         }
 
         var allowedCidrs = Body.Object(spec, "access", path) is { } access ? AccessChange.Parse(access, path + ".access", network) : null;
-        var restoreLayers = await RestorePoint.ParseAsync(http, spec, path, backups, cancellationToken);
+        var pointInTime = await PointInTimeRestore.ParseAsync(http, spec, path, instances, catalog, backups, recoveryWindows, cancellationToken);
+        var restoreLayers = pointInTime?.Layers ?? await RestorePoint.ParseAsync(http, spec, path, backups, cancellationToken);
 
         var flavorRef = Body.Reference(spec, "flavorRef", path, required: true)!;
         var flavor = await catalog.GetFlavorAsync(flavorRef, cancellationToken)
@@ -154,7 +156,7 @@ internal static class InstancesApi
             ServiceStatus = ServiceStatus.New, Port = version.Capabilities.Port, AvailabilityZone = zone, Created = now, Updated = now,
             ConfigurationId = configurationId, AllowedCidrs = allowedCidrs,
         };
-        var exceeded = await instances.TryInsertWithinQuotaAsync(instance, ProvisionInstanceWorkflow.Create(instance, databases, users, restoreLayers),
+        var exceeded = await instances.TryInsertWithinQuotaAsync(instance, ProvisionInstanceWorkflow.Create(instance, databases, users, restoreLayers, pointInTime),
             QuotasApi.Defaults(options.Value), cancellationToken);
         if (exceeded.Count > 0)
         {

@@ -51,6 +51,9 @@ public sealed class HoardOptions
     /// <summary>How long a restore may take, from the guest's prepare to a healthy server, before the build fails.</summary>
     public double RestoreTimeoutSeconds { get; set; } = 7200;
 
+    /// <summary>How often backup schedules are checked for runs that are due (and busy instances tried again).</summary>
+    public double BackupSchedulerIntervalSeconds { get; set; } = 20;
+
     /// <summary>
     /// Where backups are stored: <c>local</c> (<see cref="BackupDir"/>), <c>swift</c> (section <c>Hoard:Swift</c>) or
     /// <c>s3</c> (section <c>Hoard:S3</c>). Keys and passwords belong in the environment (<c>Hoard__Swift__Key</c>,

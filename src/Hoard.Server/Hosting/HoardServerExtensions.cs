@@ -70,6 +70,13 @@ internal static class HoardServerExtensions
         services.AddSingleton(sp => new BackupKeyring(sp.GetRequiredService<IOptions<HoardOptions>>().Value.BackupKeyPath));
         services.AddSingleton<BackupPipeline>();
         services.AddSingleton<TransferTokens>();
+        services.AddSingleton<WalArchiveStore>();
+        services.AddSingleton<RecoveryWindows>();
+        services.AddSingleton<PointInTimeProvisioning>();
+        services.AddSingleton<BackupStarter>();
+        services.AddSingleton<BackupDeleter>();
+        services.AddSingleton<BackupScheduleStore>();
+        services.AddSingleton<ScheduledBackupPruner>();
 
         services.AddSingleton<IWorkflow, ProvisionInstanceWorkflow>();
         services.AddSingleton<IWorkflow, DeleteInstanceWorkflow>();
@@ -91,6 +98,8 @@ internal static class HoardServerExtensions
         services.AddHostedService<OrphanReconciler>();
         services.AddHostedService<ConfigurationReconciler>();
         services.AddHostedService<NetworkAccessReconciler>();
+        services.AddHostedService<WalArchiveJanitor>();
+        services.AddHostedService<BackupScheduler>();
         return builder;
     }
 
@@ -110,7 +119,11 @@ internal static class HoardServerExtensions
         app.MapQuotasApi();
         app.MapMgmtApi();
         app.MapBackupsApi();
+        app.MapBackupScheduleApi();
         app.MapBackupTransfersApi();
+        app.MapWalArchiveApi();
+        app.MapRecoveryWindowApi();
+        app.MapWalTokenApi();
         return app;
     }
 }

@@ -89,6 +89,8 @@ public sealed class ParameterSchemaTests
 
         Assert.False(ParameterSchema.IsUnsafe("innodb_file_per_table"));
         Assert.False(ParameterSchema.IsUnsafe("max_files_per_process"));
+        // How long until a WAL segment is archived: a duration, not the archive's command or place.
+        Assert.False(ParameterSchema.IsUnsafe("archive_timeout"));
     }
 }
 
@@ -792,7 +794,7 @@ internal sealed partial class ParameterSchema
     [GeneratedRegex(
         "(file|filename|dir|dirname|directory|directories|path|socket|command|cpulist)$" +
         "|plugin|preload|librar|password|passwd|auth|ssl|tls|module|conninfo|rename" +
-        "|^(init_|secure_|archive|restore_|recovery_|log_bin|general_log|replica|slave|master|primary_|local_infile|symbolic_links)" +
+        "|^(init_|secure_|archive(?!_timeout$)|restore_|recovery_|log_bin|general_log|replica|slave|master|primary_|local_infile|symbolic_links)" +
         "|^(log_statement|log_error|log_output|log_destination|logging_collector|wal_level|read_only|server_id|bind|port|user|include|requirepass|unixsocketperm)$")]
     private static partial Regex UnsafeName();
 

@@ -22,10 +22,22 @@ public sealed class HoardServerFixture : IAsyncLifetime
     private const string OtherProject = "it-other";
     private const string OtherUser = "it-other-user";
     private readonly ConcurrentQueue<string> _log = new();
+    private readonly IReadOnlyDictionary<string, string> _environment;
     private readonly SemaphoreSlim _sharedLock = new(1, 1);
     private int _port;
     private Process? _server;
     private SharedInstance? _shared;
+
+    public HoardServerFixture()
+        : this(new Dictionary<string, string>())
+    {
+    }
+
+    /// <summary>
+    /// A server with more settings in its environment (<c>Hoard__Section__Key</c>), where secrets such as storage keys
+    /// belong: never on its command line.
+    /// </summary>
+    internal HoardServerFixture(IReadOnlyDictionary<string, string> environment) => _environment = environment;
 
     /// <summary>How long a guest may be silent before the conductor marks its instance SHUTDOWN.</summary>
     public const int HeartbeatExpirySeconds = 10;
@@ -120,12 +132,19 @@ public sealed class HoardServerFixture : IAsyncLifetime
                      // Half the default, so that a killed guest's SHUTDOWN shows sooner; still five missed 2 s
                      // heartbeats, so that a busy two-core machine does not flap instances.
                      $"--Hoard:HeartbeatExpirySeconds={HeartbeatExpirySeconds}",
+                     // Schedules are checked every second, so that a run the test makes due starts at once.
+                     "--Hoard:BackupSchedulerIntervalSeconds=1",
                  })
         {
             start.ArgumentList.Add(argument);
         }
 
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (key, value) in _environment)
+        {
+            start.Environment[key] = value;
+        }
+
         _server = Process.Start(start) ?? throw new InvalidOperationException("hoard-server did not start.");
         _server.OutputDataReceived += (_, e) => Log(e.Data);
         _server.ErrorDataReceived += (_, e) => Log(e.Data);

@@ -26,7 +26,7 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
         _config = config;
         _options = options ?? new MariaDbOptions();
         _server = new MariaDbServer(config, _options, Log, OnServerCrash);
-        _backup = new MariaDbBackup(_options, _server);
+        _backup = new MariaDbBackup(_options, _server, Log);
     }
 
     public MariaDbPrepareTimings? LastPrepareTimings { get; private set; }
@@ -40,6 +40,8 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
     protected override TimeSpan StartupGrace => _options.StartupGrace;
 
     protected override string BackupStrategy => BackupStrategies.MariaDbBackup;
+
+    protected override bool BackupIncremental => true;
 
     public Task CreateDatabasesAsync(IReadOnlyList<DatabaseSpec> databases, CancellationToken cancellationToken) =>
         ChangeAsync(connection => MariaDbDatabases.Create(connection, databases), cancellationToken);
@@ -123,6 +125,7 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
         MariaDbDatabases.Validate(request.Databases);
         MariaDbUsers.Validate(request.Users);
         ValidateRestore(request.Restore);
+        MariaDbBackup.ValidateChain(request.Restore);
         var missing = request.Users.SelectMany(u => u.Databases ?? []).FirstOrDefault(name => request.Databases.All(d => d.Name != name));
         if (missing is not null)
             throw MariaDbDatabases.NotFound(missing);
@@ -209,7 +212,7 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
             }, cancellationToken);
             MarkPrepared(request);
             LastPrepareTimings = new MariaDbPrepareTimings(restored, start, TimeSpan.Zero, total.Elapsed - restored - start, total.Elapsed);
-            Log($"mariadb: prepared from backup {restore.Layers[0].BackupId} in {total.Elapsed.TotalSeconds:0.000} s " +
+            Log($"mariadb: prepared from backup {restore.Layers[^1].BackupId}{(restore.Layers.Count > 1 ? $" ({restore.Layers.Count} layers)" : "")} in {total.Elapsed.TotalSeconds:0.000} s " +
                 $"(restore {restored.TotalSeconds:0.000} s, start {start.TotalSeconds:0.000} s).");
         }
         catch

@@ -26,6 +26,9 @@ internal sealed record MariaDbOptions
 
     public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>How long a backup waits for InnoDB to flush its checkpoint up to date first (see <see cref="MariaDbCheckpoint"/>).</summary>
+    public TimeSpan BackupCheckpointWait { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>How long after a start an unanswering server counts as starting rather than blocked.</summary>
     public TimeSpan StartupGrace { get; init; } = TimeSpan.FromSeconds(60);
 }

@@ -167,6 +167,9 @@ internal sealed partial class MariaDbServer(GuestConfig config, MariaDbOptions o
     /// <summary>Has a tool that writes the server's files run as the service user when the guest runs as root.</summary>
     public ProcessStartInfo AsServiceUser(ProcessStartInfo startInfo) => _process.AsServiceUser(startInfo);
 
+    /// <summary>Gives what the guest made for such a tool to the service user when the guest runs as root.</summary>
+    public void GiveToServiceUser(params string[] paths) => _process.GiveToServiceUser(paths);
+
     /// <summary>Replaces <c>my.cnf</c> atomically. It stays the guest's: an option file can name the user the server runs as.</summary>
     public void WriteConfig(string myCnf) =>
         _process.WriteServerFile(Paths.ConfigFile, myCnf, ConfigFileMode, serverOwned: false);

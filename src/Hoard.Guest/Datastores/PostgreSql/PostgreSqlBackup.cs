@@ -10,7 +10,7 @@ namespace Hoard.Guest.Datastores.PostgreSql;
 /// tar stream, with the WAL it needs, taken over the unix socket as <c>os_admin</c> while the server keeps running;
 /// restored by unpacking the tar into a new data directory, where the first start recovers from that WAL.
 /// </summary>
-internal sealed class PostgreSqlBackup(GuestConfig config, PostgreSqlOptions options, PostgreSqlServer server)
+internal sealed class PostgreSqlBackup(GuestConfig config, PostgreSqlOptions options, PostgreSqlServer server, PostgreSqlWalArchive walArchive)
 {
     /// <summary>
     /// Streams a full backup to hoard-server. pg_basebackup reads the password from a passfile (mode 0600, removed
@@ -20,6 +20,8 @@ internal sealed class PostgreSqlBackup(GuestConfig config, PostgreSqlOptions opt
     {
         var credentials = server.Credentials;
         var version = await ServerVersionAsync(cancellationToken);
+        // Unique, so that the backup history file PostgreSQL writes at the end can be told from an older one's.
+        var label = $"hoard backup {request.BackupId}";
         SecretFile.Write(server.Paths.BackupPassFile, $"*:*:*:{PassFileField(credentials.User)}:{PassFileField(credentials.Password)}\n");
         try
         {
@@ -36,7 +38,7 @@ internal sealed class PostgreSqlBackup(GuestConfig config, PostgreSqlOptions opt
                     // Streaming WAL needs a second connection and a directory; fetching adds it to the one tar.
                     "--wal-method=fetch",
                     "--checkpoint=fast",
-                    "--label=hoard backup",
+                    $"--label={label}",
                 },
             };
             backup.Environment["PGPASSFILE"] = server.Paths.BackupPassFile;
@@ -44,12 +46,15 @@ internal sealed class PostgreSqlBackup(GuestConfig config, PostgreSqlOptions opt
             backup.Environment.Remove("PGPASSWORD");
             var toolBytes = await BackupTransfers.UploadFromToolAsync(
                 request.BackupId, request.Upload, "pg_basebackup", backup, [credentials.Password], cancellationToken);
-            return new CreateBackupResult(toolBytes, new Dictionary<string, string>(StringComparer.Ordinal)
+            var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
             {
                 ["server_version"] = version,
                 ["format"] = "tar",
                 ["wal_method"] = "fetch",
-            });
+            };
+            foreach (var (key, value) in walArchive.BackupMetadata(label, TimeProvider.System.GetUtcNow()))
+                metadata[key] = value;
+            return new CreateBackupResult(toolBytes, metadata);
         }
         finally
         {

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Hoard.Contracts.Bus;
 using Hoard.Contracts.Guest;
+using Hoard.Guest.Backups;
 
 namespace Hoard.Guest.Datastores.PostgreSql;
 
@@ -20,7 +21,13 @@ internal static partial class PostgreSqlConfigTemplate
         "unix_socket_directories", "unix_socket_permissions", "unix_socket_group", "password_encryption",
         "logging_collector", "log_destination", "log_directory", "log_statement", "log_min_error_statement",
         "ssl", "shared_preload_libraries", "local_preload_libraries", "session_preload_libraries",
+        "wal_level", "archive_mode", "archive_command", "archive_library", "restore_command", "archive_cleanup_command",
+        "recovery_end_command", "recovery_target", "recovery_target_time", "recovery_target_xid", "recovery_target_name",
+        "recovery_target_lsn", "recovery_target_inclusive", "recovery_target_action", "recovery_target_timeline",
     };
+
+    /// <summary>How old the end of the recovery window may get: a segment with changes is archived after this at the latest.</summary>
+    public const int ArchiveTimeoutSeconds = 60;
 
     /// <summary>The name of the peer map in <c>pg_ident.conf</c>.</summary>
     public const string IdentMap = "guest";
@@ -79,6 +86,10 @@ internal static partial class PostgreSqlConfigTemplate
             new("lc_numeric", Literal("C.UTF-8")),
             new("lc_time", Literal("C.UTF-8")),
             new("default_text_search_config", Literal("pg_catalog.english")),
+            new("wal_level", "replica"),
+            new("archive_mode", "on"),
+            new("archive_command", Literal(ArchiveCommand(WalSpool.Directory(config.Paths)))),
+            new("archive_timeout", $"{ArchiveTimeoutSeconds.ToString(CultureInfo.InvariantCulture)}s"),
         };
 
         foreach (var (key, value) in overrides ?? new Dictionary<string, string>())
@@ -93,6 +104,28 @@ internal static partial class PostgreSqlConfigTemplate
         }
 
         return settings;
+    }
+
+    /// <summary>
+    /// PostgreSQL's half of WAL archiving (see <see cref="WalSpool"/>): copy the finished file into the spool under a
+    /// temporary name, fsync it, rename it into place and fsync the directory, so that a file the spool shows is whole and
+    /// survives a crash; success is what PostgreSQL needs to recycle the segment. A file already spooled with the same bytes
+    /// succeeds (PostgreSQL repeats an archive it could not confirm); one with other bytes fails rather than be replaced.
+    /// Without the spool (an instance that does not archive) it succeeds at once and keeps nothing.
+    /// </summary>
+    public static string ArchiveCommand(string spool)
+    {
+        RequirePlainPath(spool);
+        return $"test -d \"{spool}\" || exit 0; f=\"{spool}/%f\"; t=\"{spool}/{WalSpool.TemporaryPrefix}%f.tmp\"; " +
+               "if test -f \"$f\"; then cmp -s \"%p\" \"$f\"; exit $?; fi; " +
+               $"cp --preserve=timestamps \"%p\" \"$t\" && sync \"$t\" && mv \"$t\" \"$f\" && sync \"{spool}\"";
+    }
+
+    /// <summary>Paths go into shell commands inside postgresql.conf: nothing the shell or PostgreSQL's % escapes would read.</summary>
+    public static void RequirePlainPath(string path)
+    {
+        if (path.Any(c => char.IsControl(c) || c is '"' or '\'' or '$' or '`' or '\\' or '%'))
+            throw new InvalidOperationException($"The path {path} cannot be used in a PostgreSQL archive or restore command.");
     }
 
     /// <summary>A quarter of the memory from 1 GB up; about 15 % below, never under 16 MB.</summary>

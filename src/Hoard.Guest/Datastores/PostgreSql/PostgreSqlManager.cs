@@ -19,6 +19,8 @@ internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastore
     private readonly PostgreSqlOptions _options;
     private readonly PostgreSqlServer _server;
     private readonly PostgreSqlBackup _backup;
+    private readonly PostgreSqlWalArchive _walArchive;
+    private readonly PostgreSqlPointInTimeRecovery _recovery;
 
     /// <param name="logger">Receives lifecycle lines (starts, crashes, timings); never a password or an RPC argument.</param>
     public PostgreSqlManager(GuestConfig config, ILogger? logger = null, PostgreSqlOptions? options = null)
@@ -27,7 +29,9 @@ internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastore
         _config = config;
         _options = options ?? new PostgreSqlOptions();
         _server = new PostgreSqlServer(config, _options, Log, OnServerCrash);
-        _backup = new PostgreSqlBackup(config, _options, _server);
+        _walArchive = new PostgreSqlWalArchive(config, _server);
+        _backup = new PostgreSqlBackup(config, _options, _server, _walArchive);
+        _recovery = new PostgreSqlPointInTimeRecovery(_options, _server, Log);
     }
 
     public PostgreSqlPrepareTimings? LastPrepareTimings { get; private set; }
@@ -102,7 +106,9 @@ internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastore
             cancellationToken);
     }
 
-    protected override string? ShownValue(string key, string? value) => value is null ? null : PostgreSqlConfigTemplate.Unquote(value);
+    // The archive command is the guest's and names host paths.
+    protected override string? ShownValue(string key, string? value) =>
+        value is null || key == "archive_command" ? null : PostgreSqlConfigTemplate.Unquote(value);
 
     protected override async Task QueryProbeAsync(CancellationToken cancellationToken)
     {
@@ -139,6 +145,8 @@ internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastore
         var total = Stopwatch.StartNew();
         await _server.StopAsync();
         await _server.InstallAsync(postgresqlConf, restore: null, cancellationToken);
+        if (request.WalArchive is not null)
+            _walArchive.EnsureSpool();
         var dataDirectory = total.Elapsed;
 
         var credentials = PostgreSqlAdminCredentials.Generate();
@@ -181,6 +189,10 @@ internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastore
         await _server.StopAsync();
         await RestoreStepAsync(restore, () =>
             _server.InstallAsync(postgresqlConf, dataDirectory => _backup.RestoreAsync(restore, dataDirectory, cancellationToken), cancellationToken));
+        if (restore.Recovery is { } recovery)
+            await RestoreStepAsync(restore, () => _recovery.ArrangeAsync(recovery, cancellationToken));
+        if (request.WalArchive is not null)
+            _walArchive.EnsureSpool();
         var restored = total.Elapsed;
 
         var credentials = PostgreSqlAdminCredentials.Generate();
@@ -190,6 +202,8 @@ internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastore
         {
             await _server.StartAsync(cancellationToken);
             await _server.WaitUntilAnsweringAsync(asPostgres: true, cancellationToken);
+            if (restore.Recovery is not null)
+                await RestoreStepAsync(restore, () => _recovery.AwaitPromotionAsync(cancellationToken));
             var start = total.Elapsed - restored;
 
             await SecureAsync(credentials, restored: true, cancellationToken);

@@ -15,6 +15,12 @@ internal sealed record PostgreSqlOptions
     /// <summary>The same major version as the server: pg_basebackup refuses a newer server.</summary>
     public string BaseBackupPath => Path.Combine(BinDirectory, "pg_basebackup");
 
+    /// <summary>Reads WAL files: a point-in-time restore looks for the first commit after its target with it.</summary>
+    public string WalDumpPath => Path.Combine(BinDirectory, "pg_waldump");
+
+    /// <summary>How long a point-in-time restore's replay of the archived WAL may take, from the first start to the promotion.</summary>
+    public TimeSpan RecoveryTimeout { get; init; } = TimeSpan.FromHours(2);
+
     /// <summary>From starting the server to its first answer.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
 

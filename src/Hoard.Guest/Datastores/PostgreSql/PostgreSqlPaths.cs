@@ -16,7 +16,9 @@ internal sealed record PostgreSqlPaths(
     string InitDbLog,
     string AdminCredentials,
     string BackupPassFile,
-    string PreparedMarker)
+    string PreparedMarker,
+    string RecoverySignal,
+    string WalRestoreDirectory)
 {
     public static PostgreSqlPaths For(InstancePaths paths)
     {
@@ -33,6 +35,9 @@ internal sealed record PostgreSqlPaths(
             InitDbLog: Path.Combine(paths.Log, "initdb.log"),
             AdminCredentials: Path.Combine(paths.Etc, "guest-admin.pg"),
             BackupPassFile: Path.Combine(paths.Etc, "backup.pgpass"),
-            PreparedMarker: Path.Combine(paths.Etc, "prepared"));
+            PreparedMarker: Path.Combine(paths.Etc, "prepared"),
+            RecoverySignal: Path.Combine(data, "recovery.signal"),
+            // Beside the data directory on the volume: the archived WAL a point-in-time restore replays, removed after.
+            WalRestoreDirectory: Path.Combine(paths.Data, "wal-restore"));
     }
 }

@@ -75,12 +75,26 @@ internal sealed partial class CreateBackupWorkflow(
             return StepOutcome.Fail(backup.Status == BackupStatus.Building ? Interrupted : $"The backup was ended elsewhere ({backup.Status}).");
         }
 
+        BackupParent? parent = null;
+        if (backup.ParentId is { } parentId)
+        {
+            // Deleting the parent is refused while this backup runs, but not before it started.
+            if (await backups.GetAsync(parentId, cancellationToken) is not { Status: BackupStatus.Completed } parentRecord)
+            {
+                return StepOutcome.Fail($"The backup it builds on, {parentId}, was deleted or is no longer completed; take a full backup.");
+            }
+
+            parent = new BackupParent(parentId,
+                JsonSerializer.Deserialize(parentRecord.Metadata, HoardJson.Default.DictionaryStringString) ?? []);
+        }
+
         var started = context.Time.GetTimestamp();
         var token = tokens.Issue(backup.Id, TransferDirection.Upload, context.WorkflowId, context.Time.GetUtcNow() + Timeout);
         CreateBackupResult result;
         try
         {
-            var request = new CreateBackupRequest(backup.Id, backup.Strategy, new BackupTransfer(BackupTransfersApi.Url(options.Value, backup.Id), token));
+            var request = new CreateBackupRequest(backup.Id, backup.Strategy,
+                new BackupTransfer(BackupTransfersApi.Url(options.Value, backup.Id), token), parent);
             result = await WhileGuestRunsAsync(context.InstanceId,
                 new GuestClient(bus, context.InstanceId).CreateBackupAsync(request, Timeout, cancellationToken), cancellationToken);
         }

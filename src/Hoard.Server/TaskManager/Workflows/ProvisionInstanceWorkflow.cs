@@ -34,6 +34,7 @@ internal sealed partial class ProvisionInstanceWorkflow(
     BackupStore backups,
     BackupPipeline backupPipeline,
     TransferTokens transferTokens,
+    PointInTimeProvisioning pointInTime,
     IOptions<HoardOptions> options,
     ILogger<ProvisionInstanceWorkflow> logger) : IWorkflow
 {
@@ -65,8 +66,9 @@ internal sealed partial class ProvisionInstanceWorkflow(
     ];
 
     /// <param name="restoreLayers">For a restore: the backups to restore, oldest (the full one) first.</param>
+    /// <param name="pointInTime">For a point-in-time restore: its source instance and target time.</param>
     public static WorkflowRecord Create(InstanceRecord instance, IReadOnlyList<DatabaseSpec> databases, IReadOnlyList<UserSpec> users,
-        IReadOnlyList<BackupRecord>? restoreLayers = null)
+        IReadOnlyList<BackupRecord>? restoreLayers = null, PointInTimeTarget? pointInTime = null)
     {
         var record = new WorkflowRecord
         {
@@ -82,6 +84,7 @@ internal sealed partial class ProvisionInstanceWorkflow(
             context[RestoreLayersKey] = new System.Text.Json.Nodes.JsonArray([.. restoreLayers.Select(l => (System.Text.Json.Nodes.JsonNode)l.Id)]);
         }
 
+        PointInTimeProvisioning.Record(context, pointInTime);
         record.Data = context.ToJsonString();
         return record;
     }
@@ -89,12 +92,14 @@ internal sealed partial class ProvisionInstanceWorkflow(
     /// <summary>Fail fast: a corrupt or vanished backup ends the build before an address, volume or process exists.</summary>
     private async Task<StepOutcome> VerifyBackupAsync(WorkflowContext context, CancellationToken cancellationToken)
     {
-        foreach (var id in RestoreLayers(context))
+        var layers = RestoreLayers(context);
+        foreach (var id in layers)
         {
+            var which = id == layers[^1] ? $"Backup {id}" : $"Backup {id}, which backup {layers[^1]} builds on,";
             var backup = await backups.GetAsync(id, cancellationToken);
             if (backup is not { Status: BackupStatus.Completed })
             {
-                return StepOutcome.Fail($"Backup {id} can no longer be restored: it is {backup?.Status ?? "deleted"}.");
+                return StepOutcome.Fail($"{which} can no longer be restored: it is {backup?.Status ?? "deleted"}. Nothing was restored.");
             }
 
             try
@@ -103,8 +108,13 @@ internal sealed partial class ProvisionInstanceWorkflow(
             }
             catch (BackupIntegrityException e)
             {
-                return StepOutcome.Fail($"Backup {id} cannot be restored; nothing was restored. {e.Message}");
+                return StepOutcome.Fail($"{which} cannot be restored; nothing was restored. {e.Message}");
             }
+        }
+
+        if (await pointInTime.CheckAsync(context, layers, cancellationToken) is { } unreachable)
+        {
+            return StepOutcome.Fail(unreachable);
         }
 
         return StepOutcome.Next;
@@ -183,7 +193,8 @@ internal sealed partial class ProvisionInstanceWorkflow(
         var restore = await RestoreSourceAsync(context, cancellationToken);
         await instances.SetServerStatusAsync(instance.Id, ServerStatus.Build, cancellationToken);
         await new GuestClient(bus, instance.Id).PrepareAsync(new PrepareRequest(version.DatastoreName, version.Name, flavor.RamMb,
-            flavor.Vcpus, instance.VolumeSize, databases, users, configuration.Overrides, restore), cancellationToken);
+            flavor.Vcpus, instance.VolumeSize, databases, users, configuration.Overrides, restore,
+            await pointInTime.ArchiveTargetAsync(context, instance, version, cancellationToken)), cancellationToken);
         _prepareSent[context.WorkflowId] = Stopwatch.GetTimestamp();
     }
 
@@ -210,7 +221,7 @@ internal sealed partial class ProvisionInstanceWorkflow(
                 System.Text.Json.JsonSerializer.Deserialize(backup.Metadata, HoardJson.Default.DictionaryStringString) ?? []));
         }
 
-        return new RestoreSource(strategy!, layers);
+        return new RestoreSource(strategy!, layers, await pointInTime.RecoveryAsync(context, ids[0], expires, cancellationToken));
     }
 
     /// <summary>A restore gets RestoreTimeoutSeconds to bring the server up; a new instance goes straight on to await_guest.</summary>
@@ -261,20 +272,24 @@ internal sealed partial class ProvisionInstanceWorkflow(
         var task = fault.TimedOut && fault.Step is "await_guest" or "await_restore"
             ? InstanceTask.BuildingErrorTimeout
             : InstanceTask.BuildingError;
+        // The fault first: whoever sees ERROR can read why.
+        await instances.AddFaultAsync(context.InstanceId, $"Building the instance failed at step '{fault.Step}': {fault.Message}",
+            fault.Details, cancellationToken);
         if (await instances.TrySetTaskAsync(context.InstanceId, InstanceTask.Building, task, cancellationToken))
         {
             await instances.SetServerStatusAsync(context.InstanceId, ServerStatus.Error, cancellationToken);
         }
-
-        await instances.AddFaultAsync(context.InstanceId, $"Building the instance failed at step '{fault.Step}': {fault.Message}",
-            fault.Details, cancellationToken);
     }
 
     private static IReadOnlyList<string> RestoreLayers(WorkflowContext context) =>
         context.Data[RestoreLayersKey] is System.Text.Json.Nodes.JsonArray layers ? [.. layers.Select(l => l!.GetValue<string>())] : [];
 
     /// <summary>Users' passwords are kept only until the guest has them.</summary>
-    private static void ForgetPasswords(WorkflowContext context) => context.Data.Remove(UsersKey);
+    private static void ForgetPasswords(WorkflowContext context)
+    {
+        context.Data.Remove(UsersKey);
+        PointInTimeProvisioning.Forget(context);
+    }
 
     private async Task<InstanceRecord> RequireInstanceAsync(WorkflowContext context, CancellationToken cancellationToken) =>
         await instances.GetAsync(context.InstanceId, cancellationToken)

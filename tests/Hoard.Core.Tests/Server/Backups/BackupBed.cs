@@ -120,11 +120,15 @@ internal sealed class BackupBed : IAsyncDisposable
         Created = DateTimeOffset.UtcNow, Updated = DateTimeOffset.UtcNow,
     };
 
-    /// <summary>A COMPLETED backup of <paramref name="instance"/> holding <paramref name="data"/>, made through the real pipeline.</summary>
-    public async Task<BackupRecord> AddCompletedBackupAsync(InstanceRecord instance, byte[] data, long toolBytes = 1000)
+    /// <summary>
+    /// A COMPLETED backup of <paramref name="instance"/> holding <paramref name="data"/>, made through the real pipeline;
+    /// an incremental one when <paramref name="parent"/> is given.
+    /// </summary>
+    public async Task<BackupRecord> AddCompletedBackupAsync(InstanceRecord instance, byte[] data, long toolBytes = 1000, BackupRecord? parent = null)
     {
         var version = (await Catalog.GetVersionAsync(instance.DatastoreVersionId, default))!;
         var backup = NewBackup(instance, version);
+        backup.ParentId = parent?.Id;
         var workflow = new WorkflowRecord
         {
             Id = Guid.NewGuid().ToString(), Type = "create_backup", InstanceId = instance.Id, Status = WorkflowStatus.Succeeded,

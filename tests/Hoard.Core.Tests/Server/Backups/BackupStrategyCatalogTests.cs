@@ -17,4 +17,15 @@ public sealed class BackupStrategyCatalogTests
             CatalogJson.Default.DatastoreDefinition)!;
         Assert.All(definition.Versions, v => Assert.Equal(strategy, v.Capabilities.BackupStrategy));
     }
+
+    [Theory]
+    [InlineData("mariadb.json", true)]
+    [InlineData("postgresql.json", false)]
+    [InlineData("redis.json", false)]
+    public void OnlyMariaDbsStrategy_TakesIncrementalBackups(string file, bool incremental)
+    {
+        var definition = JsonSerializer.Deserialize(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "datastores", file)),
+            CatalogJson.Default.DatastoreDefinition)!;
+        Assert.All(definition.Versions, v => Assert.Equal(incremental, v.Capabilities.BackupIncremental));
+    }
 }

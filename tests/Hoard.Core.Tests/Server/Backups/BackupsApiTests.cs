@@ -6,6 +6,7 @@ using Hoard.Core.Instances;
 using Hoard.Core.Workflows;
 using Hoard.Persistence;
 using Hoard.Server.Apis;
+using Hoard.Server.TaskManager;
 using Hoard.Server.Trove;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -64,8 +65,6 @@ public sealed class BackupsApiTests : IAsyncLifetime
         await RefusedAsync(body, 400, reason);
 
     [Theory]
-    [InlineData("""{"backup":{"name":"b","instance":"INSTANCE","incremental":1}}""", "Incremental backups are not supported yet")]
-    [InlineData("""{"backup":{"name":"b","instance":"INSTANCE","parent_id":"3f0c7d1e-2b3a-4c5d-8e9f-0a1b2c3d4e51"}}""", "Incremental backups")]
     [InlineData("""{"backup":{"name":"b","restore_from":{"remote_location":"x"}}}""", "restore_from")]
     [InlineData("""{"backup":{"name":"b","instance":"INSTANCE","swift_container":"c"}}""", "swift_container")]
     [InlineData("""{"backup":{"name":"b","instance":"INSTANCE","storage_driver":"swift"}}""", "'swift' is not available")]
@@ -165,8 +164,8 @@ public sealed class BackupsApiTests : IAsyncLifetime
     private async Task<(int Status, JsonObject Body)> CreateAsync(string project, string body, string role = RoleNames.Member)
     {
         var http = _bed.Request(BackupBed.Token(project, role), body);
-        var result = await BackupsApi.CreateAsync(http, new InstanceAccess(_bed.Instances, _bed.Catalog), _bed.Catalog, _bed.Backups,
-            _bed.Pipeline, _engine, _bed.OptionsWrapper, TimeProvider.System, default);
+        var result = await BackupsApi.CreateAsync(http, new InstanceAccess(_bed.Instances, _bed.Catalog), _bed.Pipeline,
+            new BackupStarter(_bed.Catalog, _bed.Backups, _bed.Pipeline, _engine, _bed.OptionsWrapper, TimeProvider.System), default);
         return await ExecuteAsync(http, result);
     }
 
@@ -180,7 +179,8 @@ public sealed class BackupsApiTests : IAsyncLifetime
     private async Task<int> DeleteAsync(TokenInfo token, string id)
     {
         var http = _bed.Request(token);
-        return (await ExecuteAsync(http, await BackupsApi.DeleteAsync(http, id, _bed.Backups, _bed.Pipeline, NullLoggerFactory.Instance, default))).Status;
+        return (await ExecuteAsync(http, await BackupsApi.DeleteAsync(http, id, _bed.Backups,
+            new BackupDeleter(_bed.Backups, _bed.Pipeline, NullLogger<BackupDeleter>.Instance), default))).Status;
     }
 
     private static async Task<(int Status, JsonObject Body)> ExecuteAsync(HttpContext http, IResult result)

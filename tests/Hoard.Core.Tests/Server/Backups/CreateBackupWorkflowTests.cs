@@ -75,6 +75,47 @@ public sealed class CreateBackupWorkflowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnIncremental_HandsTheGuestItsParent_WithTheMetadataTheParentsBackupReturned()
+    {
+        var instance = await _bed.AddInstanceAsync("p1");
+        var parent = await _bed.AddCompletedBackupAsync(instance, [1, 2, 3]);
+        CreateBackupRequest? seen = null;
+        await using var guest = await GuestAsync(instance, async request =>
+        {
+            seen = request;
+            await UploadAsync(request.Upload, [4, 5]);
+            return new CreateBackupResult(2, new Dictionary<string, string> { ["backup_type"] = "incremental", ["from_lsn"] = "42" });
+        });
+
+        var backup = await RunAsync(instance, parent);
+
+        Assert.Equal(BackupStatus.Completed, backup.Status);
+        Assert.Equal(parent.Id, backup.ParentId);
+        Assert.Equal(parent.Id, seen!.Parent!.BackupId);
+        Assert.Equal(new Dictionary<string, string> { ["to_lsn"] = "42" }, seen.Parent.Metadata);
+    }
+
+    [Fact]
+    public async Task AnIncrementalWhoseParentWasDeletedBeforeItRan_Fails_WithoutAskingTheGuest()
+    {
+        var instance = await _bed.AddInstanceAsync("p1");
+        var parent = await _bed.AddCompletedBackupAsync(instance, [1, 2, 3]);
+        Assert.True(await _bed.Backups.TryMarkDeletedAsync(parent.Id, default));
+        var asked = false;
+        await using var guest = await GuestAsync(instance, _ =>
+        {
+            asked = true;
+            return Task.FromResult(new CreateBackupResult(1, new Dictionary<string, string>()));
+        });
+
+        var backup = await RunAsync(instance, parent);
+
+        Assert.Equal(BackupStatus.Failed, backup.Status);
+        Assert.Equal($"The backup it builds on, {parent.Id}, was deleted or is no longer completed; take a full backup.", backup.Fault);
+        Assert.False(asked, "the guest was asked to build on a deleted backup");
+    }
+
+    [Fact]
     public async Task GuestThatCannotBackUp_FailsTheBackupWithItsReason_AndTheInstanceIsIdleAgain()
     {
         var instance = await _bed.AddInstanceAsync("p1");
@@ -187,10 +228,11 @@ public sealed class CreateBackupWorkflowTests : IAsyncLifetime
     }
 
     /// <summary>Starts a backup as the API does and waits for it to end, and for the instance to be back at its task.</summary>
-    private async Task<BackupRecord> RunAsync(InstanceRecord instance)
+    private async Task<BackupRecord> RunAsync(InstanceRecord instance, BackupRecord? parent = null)
     {
         var version = (await _bed.Catalog.GetVersionAsync(instance.DatastoreVersionId, default))!;
         var backup = BackupBed.NewBackup(instance, version);
+        backup.ParentId = parent?.Id;
         var (begun, _) = await _bed.Backups.TryBeginAsync(backup, CreateBackupWorkflow.Create(backup, backup.Created, instance.Task),
             InstanceTask.BackingUp, [instance.Task], new Dictionary<string, int>(), default);
         Assert.True(begun);

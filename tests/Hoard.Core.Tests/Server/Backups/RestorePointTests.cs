@@ -52,6 +52,46 @@ public sealed class RestorePointTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnIncremental_IsRestoredAsItsChain_TheFullBackupFirst()
+    {
+        var instance = await _bed.AddInstanceAsync("p1");
+        var full = await _bed.AddCompletedBackupAsync(instance, [1]);
+        var child = await _bed.AddCompletedBackupAsync(instance, [2], parent: full);
+        var grandchild = await _bed.AddCompletedBackupAsync(instance, [3], parent: child);
+        await _bed.AddCompletedBackupAsync(instance, [4], parent: grandchild);
+
+        Assert.Equal([full.Id, child.Id, grandchild.Id], (await ParseAsync("p1", $$$"""{"restorePoint":{"backupRef":"{{{grandchild.Id}}}"}}"""))!.Select(l => l.Id));
+        Assert.Equal([full.Id, child.Id], (await ParseAsync("p1", $$$"""{"restorePoint":{"backupRef":"{{{child.Id}}}"}}"""))!.Select(l => l.Id));
+    }
+
+    [Fact]
+    public async Task AChainWithAFailedOrDeletedMember_Is409_NamingIt()
+    {
+        var instance = await _bed.AddInstanceAsync("p1");
+        var full = await _bed.AddCompletedBackupAsync(instance, [1]);
+        var child = await _bed.AddCompletedBackupAsync(instance, [2], parent: full);
+        var grandchild = await _bed.AddCompletedBackupAsync(instance, [3], parent: child);
+        await using (var connection = await _bed.Db.OpenAsync(default))
+        {
+            await Dapper.SqlMapper.ExecuteAsync(connection, "UPDATE backups SET status = 'FAILED' WHERE id = @Id", new { child.Id });
+        }
+
+        var fault = await FaultAsync("p1", $$$"""{"restorePoint":{"backupRef":"{{{grandchild.Id}}}"}}""");
+        Assert.Equal((409, $"Unable to create instance because backup {child.Id}, which backup {grandchild.Id} builds on, is not completed. Actual state: FAILED."),
+            (fault.Code, fault.Message));
+
+        Assert.True(await _bed.Backups.TryMarkDeletedAsync(full.Id, default));
+        await using (var connection = await _bed.Db.OpenAsync(default))
+        {
+            await Dapper.SqlMapper.ExecuteAsync(connection, "UPDATE backups SET status = 'COMPLETED' WHERE id = @Id", new { child.Id });
+        }
+
+        fault = await FaultAsync("p1", $$$"""{"restorePoint":{"backupRef":"{{{grandchild.Id}}}"}}""");
+        Assert.Equal((409, $"Unable to create instance because backup {full.Id}, which backup {grandchild.Id} builds on, was deleted."),
+            (fault.Code, fault.Message));
+    }
+
+    [Fact]
     public async Task AnotherDatastore_Is400_AsTroveSaysIt()
     {
         var backup = await _bed.AddCompletedBackupAsync(await _bed.AddInstanceAsync("p1"), [1]);

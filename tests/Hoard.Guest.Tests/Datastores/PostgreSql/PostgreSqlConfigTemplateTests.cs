@@ -46,6 +46,31 @@ public sealed class PostgreSqlConfigTemplateTests
     }
 
     [Fact]
+    public void Archiving_IsOn_IntoTheSpoolOnTheVolume_AndOnlyItsTimeoutCanBeOverridden()
+    {
+        var settings = PostgreSqlConfigTemplate.Settings(Config, 1024, null).ToDictionary(s => s.Key, s => s.Value);
+
+        Assert.Equal(("replica", "on", "60s"), (settings["wal_level"], settings["archive_mode"], settings["archive_timeout"]));
+        Assert.StartsWith("'test -d \"/srv/i/data/wal-spool\" || exit 0; ", settings["archive_command"], StringComparison.Ordinal);
+        Assert.Contains("cp --preserve=timestamps \"%p\" \"$t\" && sync \"$t\" && mv \"$t\" \"$f\"", settings["archive_command"], StringComparison.Ordinal);
+        Assert.Equal("'5s'", PostgreSqlConfigTemplate.Settings(Config, 1024, new Dictionary<string, string> { ["archive_timeout"] = "5s" })
+            .Single(s => s.Key == "archive_timeout").Value);
+        foreach (var key in new[] { "archive_command", "archive_mode", "restore_command", "recovery_target_time", "wal_level" })
+        {
+            var refused = Assert.Throws<HandlerException>(() => PostgreSqlConfigTemplate.Settings(Config, 1024, new Dictionary<string, string> { [key] = "x" }));
+            Assert.Contains("managed by the guest", refused.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("/srv/a\"b")]
+    [InlineData("/srv/$(id)")]
+    [InlineData("/srv/100%")]
+    [InlineData("/srv/it's")]
+    public void ArchiveCommand_RefusesPathsTheShellOrPostgreSqlWouldRead(string spool) =>
+        Assert.Throws<InvalidOperationException>(() => PostgreSqlConfigTemplate.ArchiveCommand(spool));
+
+    [Fact]
     public void Overrides_AreQuotedAndReplaceDefaults()
     {
         var conf = PostgreSqlConfigTemplate.Render(Config, 1024, new Dictionary<string, string>
