@@ -135,8 +135,8 @@ public sealed class PointInTimeRecoveryTests(HoardServerFixture server, ITestOut
 
         Assert.Contains("is not a time", await RefusedAsync(shared.Id, "yesterday", 400), StringComparison.Ordinal);
         Assert.Contains("could not be found", await RefusedAsync(Guid.NewGuid().ToString(), "2026-11-30T23:10:05Z", 404), StringComparison.Ordinal);
-        Assert.Contains("Point-in-time recovery is not supported for datastore mariadb",
-            await RefusedAsync(shared.Id, "2026-11-30T23:10:05Z", 501), StringComparison.Ordinal);
+        Assert.Contains($"is outside the recoverable window of instance {shared.Id}",
+            await RefusedAsync(shared.Id, "2000-01-01T00:00:00Z", 400), StringComparison.Ordinal);
         Assert.Equal(count, (await Client.ListInstancesAsync(server.Admin)).Count);
     }
 

@@ -15,6 +15,12 @@ public static class WalArchiving
 
     /// <summary>Backup metadata: a time (RFC 3339, UTC) at or after the end of the backup, the earliest a restore may stop at.</summary>
     public const string ConsistentAtKey = "wal_consistent_at";
+
+    /// <summary>
+    /// Backup metadata, for logs that replay from a byte offset (MariaDB's binary log): where in
+    /// <see cref="StartFileKey"/> the backup is consistent.
+    /// </summary>
+    public const string StartPositionKey = "wal_start_position";
 }
 
 /// <summary>Where the guest archives finished WAL files: <c>PUT {Url}/{name}</c> with <paramref name="Token"/>.</summary>

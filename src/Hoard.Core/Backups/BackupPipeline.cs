@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.IO.Pipelines;
 
 namespace Hoard.Core.Backups;
@@ -10,6 +11,11 @@ namespace Hoard.Core.Backups;
 public sealed class BackupPipeline(IBackupStorage storage, BackupKeyring keyring)
 {
     private const int CopyBufferSize = 1 << 20;
+
+    /// <summary>Passes an operation has not used yet; far more than restores run at once, so clearing it only forgets.</summary>
+    private const int MaxRemembered = 1024;
+
+    private readonly ConcurrentDictionary<(string Operation, string BackupId), string> _verified = new();
 
     public string StorageDriver => storage.Name;
 
@@ -65,6 +71,30 @@ public sealed class BackupPipeline(IBackupStorage storage, BackupKeyring keyring
     /// <exception cref="BackupIntegrityException">The data is missing or does not match.</exception>
     public Task VerifyAsync(BackupRecord backup, CancellationToken cancellationToken) => VerifyAsync(Describe(backup), cancellationToken);
 
+    /// <summary>
+    /// As <see cref="VerifyAsync(BackupRecord, CancellationToken)"/>, and remembers the pass for <paramref name="operation"/>
+    /// (a workflow id, the owner of its transfer tokens): its download of this very stored object may then skip a second
+    /// full pass (<see cref="TakeVerified"/>).
+    /// </summary>
+    public async Task VerifyAsync(BackupRecord backup, string operation, CancellationToken cancellationToken)
+    {
+        await VerifyAsync(Describe(backup), cancellationToken);
+        if (_verified.Count >= MaxRemembered)
+        {
+            _verified.Clear();
+        }
+
+        _verified[(operation, backup.Id)] = Fingerprint(backup);
+    }
+
+    /// <summary>
+    /// True, once, when the operation that issued <paramref name="grant"/>'s token verified <paramref name="backup"/> with
+    /// <see cref="VerifyAsync(BackupRecord, string, CancellationToken)"/> and its record (key, size, checksum) is unchanged
+    /// since. The data is still hashed while it is sent (<see cref="SendAsync(BackupRecord, Stream, CancellationToken)"/>).
+    /// </summary>
+    public bool TakeVerified(TransferGrant grant, BackupRecord backup) =>
+        _verified.TryRemove(KeyValuePair.Create((grant.Owner, backup.Id), Fingerprint(backup)));
+
     /// <inheritdoc cref="VerifyAsync(BackupRecord, CancellationToken)"/>
     public async Task VerifyAsync(StoredObject backup, CancellationToken cancellationToken)
     {
@@ -109,6 +139,8 @@ public sealed class BackupPipeline(IBackupStorage storage, BackupKeyring keyring
         storage.DeleteAsync(backup.StorageKey, cancellationToken);
 
     public Task DeleteAsync(string storageKey, CancellationToken cancellationToken) => storage.DeleteAsync(storageKey, cancellationToken);
+
+    private static string Fingerprint(BackupRecord backup) => $"{backup.StorageKey}\n{backup.Size}\n{backup.Checksum}\n{backup.Encrypted}";
 
     private static StoredObject Describe(BackupRecord backup) =>
         new($"backup {backup.Id}", backup.ProjectId, backup.StorageKey, backup.Size, backup.Checksum, backup.Encrypted);

@@ -45,6 +45,17 @@ public sealed record DatastoreCapabilities
     public bool BackupIncremental { get; set; }
 
     /// <summary>
+    /// The strategies a user may choose per backup (<c>"strategy"</c> in <c>POST /backups</c>) besides
+    /// <see cref="BackupStrategy"/>, the default; those others take full backups only.
+    /// </summary>
+    public IReadOnlyList<string> BackupStrategies { get; set; } = [];
+
+    /// <summary>The default strategy first, then the others the operator allows; empty when the version has no backups.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<string> AllowedBackupStrategies =>
+        BackupStrategy is null ? [] : [BackupStrategy, .. BackupStrategies.Where(s => s != BackupStrategy).Distinct()];
+
+    /// <summary>
     /// The guest archives the write-ahead log continuously (it is given a WAL token at prepare), so instances can be restored
     /// to a point in time within their recovery window.
     /// </summary>

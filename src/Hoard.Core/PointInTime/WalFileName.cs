@@ -20,8 +20,9 @@ public enum WalFileKind
 }
 
 /// <summary>
-/// The name of a file PostgreSQL's <c>archive_command</c> hands over, parsed. Segment numbers assume the default 16 MB
-/// segments (256 per log id), which every Hoard instance uses (initdb's default; the guest never changes it).
+/// The name of an archived log file, parsed: a file PostgreSQL's <c>archive_command</c> hands over, or a closed MariaDB
+/// binary log file (<c>binlog.000042</c>: a segment numbered 42 on timeline 0). PostgreSQL segment numbers assume the
+/// default 16 MB segments (256 per log id), which every Hoard instance uses (initdb's default; the guest never changes it).
 /// </summary>
 public sealed partial record WalFileName(string Name, WalFileKind Kind, uint Timeline, long? Segment)
 {
@@ -35,6 +36,8 @@ public sealed partial record WalFileName(string Name, WalFileKind Kind, uint Tim
             return SegmentNumber(segment.Groups[2].Value, segment.Groups[3].Value) is { } number
                 ? new WalFileName(name, WalFileKind.Segment, Hex(segment.Groups[1].Value), number)
                 : null;
+        if (BinlogPattern().Match(name) is { Success: true } binlog)
+            return new WalFileName(name, WalFileKind.Segment, 0, long.Parse(binlog.Groups[1].Value, CultureInfo.InvariantCulture));
         if (HistoryPattern().Match(name) is { Success: true } history)
             return new WalFileName(name, WalFileKind.History, Hex(history.Groups[1].Value), null);
         if (BackupHistoryPattern().Match(name) is { Success: true } backup)
@@ -63,6 +66,9 @@ public sealed partial record WalFileName(string Name, WalFileKind Kind, uint Tim
 
     [GeneratedRegex("^([0-9A-F]{8})([0-9A-F]{8})([0-9A-F]{8})$")]
     private static partial Regex SegmentPattern();
+
+    [GeneratedRegex(@"^binlog\.([0-9]{6,9})$")]
+    private static partial Regex BinlogPattern();
 
     [GeneratedRegex(@"^([0-9A-F]{8})\.history$")]
     private static partial Regex HistoryPattern();

@@ -53,6 +53,9 @@ internal abstract class SupervisedDatastoreManager
     /// <summary>The strategy takes incremental backups (a <see cref="CreateBackupRequest.Parent"/>) and restores chains of them.</summary>
     protected virtual bool BackupIncremental => false;
 
+    /// <summary>Strategies this datastore takes besides <see cref="BackupStrategy"/> (the logical ones); full backups only.</summary>
+    protected virtual IReadOnlyList<string> OtherBackupStrategies => [];
+
     public async Task PrepareAsync(PrepareRequest request, CancellationToken cancellationToken)
     {
         await _lifecycle.WaitAsync(cancellationToken);
@@ -183,8 +186,8 @@ internal abstract class SupervisedDatastoreManager
     {
         ThrowUnlessPrepared();
         RequireStrategy(request.Strategy);
-        if (request.Parent is not null && !BackupIncremental)
-            throw new HandlerException(GuestErrorCodes.NotSupported, $"{_displayName} backups ({BackupStrategy}) are full backups only; take a full backup.");
+        if (request.Parent is not null && !TakesIncrementals(request.Strategy))
+            throw new HandlerException(GuestErrorCodes.NotSupported, $"{_displayName} backups ({request.Strategy}) are full backups only; take a full backup.");
         if (!await _backup.WaitAsync(TimeSpan.Zero, cancellationToken))
             throw new HandlerException(GuestErrorCodes.NotReady, $"A backup of this {_displayName} instance is already running.");
         try
@@ -272,9 +275,9 @@ internal abstract class SupervisedDatastoreManager
         RequireStrategy(restore.Strategy);
         if (restore.Layers.Count == 0)
             throw new HandlerException(GuestErrorCodes.BadRequest, "The restore names no backup.");
-        if (restore.Layers.Count > 1 && !BackupIncremental)
+        if (restore.Layers.Count > 1 && !TakesIncrementals(restore.Strategy))
             throw new HandlerException(GuestErrorCodes.NotSupported,
-                $"{_displayName} backups ({BackupStrategy}) are full backups only; restore one full backup.");
+                $"{_displayName} backups ({restore.Strategy}) are full backups only; restore one full backup.");
     }
 
     /// <summary>
@@ -319,10 +322,13 @@ internal abstract class SupervisedDatastoreManager
 
     private void RequireStrategy(string strategy)
     {
-        if (strategy != BackupStrategy)
+        if (strategy != BackupStrategy && !OtherBackupStrategies.Contains(strategy))
             throw new HandlerException(GuestErrorCodes.NotSupported,
-                $"{_displayName} instances are backed up and restored with '{BackupStrategy}', not '{strategy}'.");
+                $"{_displayName} instances are backed up and restored with " +
+                $"{string.Join(" or ", OtherBackupStrategies.Append(BackupStrategy).Select(s => $"'{s}'"))}, not '{strategy}'.");
     }
+
+    private bool TakesIncrementals(string strategy) => BackupIncremental && strategy == BackupStrategy;
 
     private void ThrowUnlessPrepared()
     {

@@ -63,8 +63,9 @@ internal static partial class BackupsApi
             throw TroveFault.NotImplemented($"Storage driver '{driver}' is not available; this server stores backups in '{pipeline.StorageDriver}'.");
         }
 
+        var strategy = Body.String(spec, "strategy", path);
         var instance = await access.GetAsync(http, instanceId, cancellationToken);
-        var backup = await starter.StartAsync(instance, new BackupRequest(name, description, incremental, parentId), cancellationToken);
+        var backup = await starter.StartAsync(instance, new BackupRequest(name, description, incremental, parentId, Strategy: strategy), cancellationToken);
         return Reply.Json(new JsonObject { ["backup"] = BackupView.Of(backup) }, 202);
     }
 

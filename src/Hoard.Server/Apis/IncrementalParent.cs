@@ -17,12 +17,19 @@ internal static class IncrementalParent
     /// 400 when the datastore's strategy takes full backups only, or the named parent is not a COMPLETED backup of the
     /// instance, with the same strategy; 404 when the named parent is unknown or of another project.
     /// </exception>
+    /// <param name="strategy">The new backup's strategy: only the version's default one takes incrementals.</param>
     public static async Task<BackupRecord?> ResolveAsync(BackupStore backups, InstanceRecord instance, DatastoreVersion version,
-        bool incremental, string? parentId, CancellationToken cancellationToken)
+        string strategy, bool incremental, string? parentId, CancellationToken cancellationToken)
     {
         if (!incremental && parentId is null)
         {
             return null;
+        }
+
+        if (strategy != version.Capabilities.BackupStrategy)
+        {
+            throw TroveFault.BadRequest($"The 'incremental backup' operation is not supported with backup strategy '{strategy}': " +
+                                        "it takes full backups only. Take a full backup.");
         }
 
         if (!version.Capabilities.BackupIncremental)

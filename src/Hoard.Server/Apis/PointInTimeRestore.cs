@@ -75,7 +75,7 @@ internal static class PointInTimeRestore
         {
             return TroveFault.BadRequest(
                 $"restore_time {asked} is outside the recoverable window of instance {instanceId}: it has none yet. Point-in-time " +
-                "recovery needs a completed full backup of the instance and the WAL archived since (at most archive_timeout, 60 s, later).");
+                "recovery needs a completed full backup of the instance and the log (WAL or binary log) archived since (at most archive_timeout, 60 s, later).");
         }
 
         var which = backupId is null ? "" : $" (from backup {backupId}, which may reach less of it)";

@@ -12,7 +12,8 @@ namespace Hoard.Server.TaskManager;
 
 /// <summary>What a new backup is to be: Trove's create request, already validated.</summary>
 /// <param name="Id">Chosen by the caller when it must know the id before the backup exists (a schedule claims its run first).</param>
-internal sealed record BackupRequest(string Name, string? Description, bool Incremental, string? ParentId, string? Id = null);
+/// <param name="Strategy">Hoard's extension: one of the version's allowed strategies; null for its default.</param>
+internal sealed record BackupRequest(string Name, string? Description, bool Incremental, string? ParentId, string? Id = null, string? Strategy = null);
 
 /// <summary>
 /// Starts a backup of an instance: the one path of <c>POST /backups</c> and of schedules, so both see the same state checks,
@@ -35,7 +36,15 @@ internal sealed class BackupStarter(
                       ?? throw TroveFault.NotFound($"Datastore version {instance.DatastoreVersionId} cannot be found.");
         var strategy = version.Capabilities.BackupStrategy
                        ?? throw TroveFault.NotImplemented($"Backups are not supported for datastore {version.DatastoreName} {version.Name}.");
-        var parent = await IncrementalParent.ResolveAsync(backups, instance, version, request.Incremental, request.ParentId, cancellationToken);
+        if (request.Strategy is { } chosen)
+        {
+            strategy = version.Capabilities.AllowedBackupStrategies.Contains(chosen)
+                ? chosen
+                : throw TroveFault.BadRequest($"Backup strategy '{chosen}' is not available for datastore {version.DatastoreName} {version.Name}; " +
+                                              $"choose one of: {string.Join(", ", version.Capabilities.AllowedBackupStrategies)}.");
+        }
+
+        var parent = await IncrementalParent.ResolveAsync(backups, instance, version, strategy, request.Incremental, request.ParentId, cancellationToken);
 
         var now = time.GetUtcNow();
         var backup = new BackupRecord

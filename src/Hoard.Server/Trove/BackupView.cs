@@ -29,6 +29,8 @@ internal static class BackupView
                 ["type"] = b.DatastoreType, ["version"] = b.DatastoreVersion, ["version_id"] = b.DatastoreVersionId,
             },
             ["storage_driver"] = b.StorageDriver,
+            // Hoard's: which tool made it (the version's default or the one chosen at create), and so restores it.
+            ["strategy"] = b.Strategy,
         };
         if (b.Fault is { } fault && b.Status is BackupStatus.Failed or BackupStatus.DeleteFailed)
         {

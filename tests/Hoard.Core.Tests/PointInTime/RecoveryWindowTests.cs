@@ -61,6 +61,26 @@ public sealed class RecoveryWindowTests
     }
 
     [Fact]
+    public void MariaDbBinaryLogs_ReachFromTheBackupsFile_WhileNumberedWithoutAGap()
+    {
+        var record = new Hoard.Core.Backups.BackupRecord
+        {
+            Id = "m", ProjectId = "p", Name = "n", DatastoreType = "mariadb", DatastoreVersion = "10.11", DatastoreVersionId = "v",
+            Strategy = "mariadb-backup", StorageDriver = "local", Status = "COMPLETED",
+            Metadata = """{"wal_start_file":"binlog.000002","wal_start_position":"385","wal_consistent_at":"2026-11-30T22:00:10.5000000Z"}""",
+        };
+        var backup = RecoverableBackup.From(record);
+        Assert.Equal(new RecoverableBackup("m", 0, 2, T0.AddSeconds(10.5)), backup);
+
+        var files = new[] { Binlog(1, 5), Binlog(2, 20), Binlog(3, 40), Binlog(5, 90) };
+        var window = RecoveryWindow.Compute([backup!], files);
+
+        Assert.Equal([new RecoveryInterval(T0.AddSeconds(10.5), T0.AddSeconds(40))], window.Intervals);
+        Assert.Equal(["binlog.000002", "binlog.000003"], window.Plan(T0.AddSeconds(15))!.Files);
+        Assert.Null(window.Plan(T0.AddSeconds(41)));
+    }
+
+    [Fact]
     public void OnlyCompletedFullBackupsWithWalMetadata_CanStartARestore()
     {
         var record = new Hoard.Core.Backups.BackupRecord
@@ -92,6 +112,12 @@ public sealed class RecoveryWindowTests
     private static RecoverableBackup Backup(string id, long start, DateTimeOffset consistentAt) => new(id, 1, start, consistentAt);
 
     private static string Name(long segment) => WalFileName.SegmentName(1, segment);
+
+    private static WalFileRecord Binlog(long number, double endSeconds) => new()
+    {
+        InstanceId = "i", ProjectId = "p", Name = $"binlog.{number:D6}", Kind = WalFileKind.Segment, Timeline = 0, Segment = number,
+        Checksum = "c", StorageDriver = "local", EndTime = T0.AddSeconds(endSeconds), Archived = T0.AddSeconds(endSeconds + 1),
+    };
 
     private static WalFileRecord Segment(long segment, double endSeconds, uint timeline = 1) => new()
     {

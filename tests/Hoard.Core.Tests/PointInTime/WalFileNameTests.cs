@@ -16,7 +16,16 @@ public sealed class WalFileNameTests
     }
 
     [Theory]
+    [InlineData("binlog.000001", 1L)]
+    [InlineData("binlog.123456789", 123456789L)]
+    public void TryParse_ReadsMariaDbBinaryLogsAsSegmentsOfTimelineZero(string name, long number) =>
+        Assert.Equal(new WalFileName(name, WalFileKind.Segment, 0, number), WalFileName.TryParse(name));
+
+    [Theory]
     [InlineData("")]
+    [InlineData("binlog.00001")]
+    [InlineData("binlog.index")]
+    [InlineData("mysql-bin.000001")]
     [InlineData("00000001000000000000003")]
     [InlineData("000000010000000000000100")]
     [InlineData("00000001000000000000000a")]
@@ -31,6 +40,10 @@ public sealed class WalFileNameTests
         foreach (var segment in new long[] { 1, 255, 256, 257, 70000 })
             Assert.Equal(segment, WalFileName.TryParse(WalFileName.SegmentName(3, segment))!.Segment);
     }
+
+    [Fact]
+    public void StorageKey_OfABinaryLog_HasNoDot() =>
+        Assert.Equal("p1/wal/i-1/binlog_000007", WalFileName.TryParse("binlog.000007")!.StorageKey("p1", "i-1"));
 
     [Fact]
     public void StorageKey_IsBesideTheProjectsBackups_WithoutDots() =>

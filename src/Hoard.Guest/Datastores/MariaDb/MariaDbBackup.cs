@@ -11,7 +11,7 @@ namespace Hoard.Guest.Datastores.MariaDb;
 /// <c>mariadb-backup --prepare</c> into a new data directory. An incremental backup holds the pages changed since its
 /// parent's <c>to_lsn</c>; a chain is restored by preparing the full backup, then applying each incremental in order.
 /// </summary>
-internal sealed class MariaDbBackup(MariaDbOptions options, MariaDbServer server, Action<string> log)
+internal sealed partial class MariaDbBackup(MariaDbOptions options, MariaDbServer server, Action<string> log)
 {
     /// <summary>
     /// Streams a full backup, or with <see cref="CreateBackupRequest.Parent"/> an incremental one, to hoard-server, after
@@ -159,15 +159,46 @@ internal sealed class MariaDbBackup(MariaDbOptions options, MariaDbServer server
                 $"Backup {parent.BackupId} has no valid to_lsn in its metadata, so no incremental backup can build on it; take a full backup.");
 
     /// <summary>
-    /// What an incremental backup on top of this one needs (<c>to_lsn</c>), and the versions that made it, from the
-    /// files <c>--extra-lsndir</c> wrote.
+    /// What an incremental backup on top of this one needs (<c>to_lsn</c>), the versions that made it and its binary log
+    /// position, from the files <c>--extra-lsndir</c> wrote.
     /// </summary>
     private static Dictionary<string, string> Metadata(string scratch)
     {
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         Read(Path.Combine(scratch, "xtrabackup_checkpoints"), ["backup_type", "from_lsn", "to_lsn", "last_lsn"], metadata);
         Read(Path.Combine(scratch, "xtrabackup_info"), ["server_version", "tool_version"], metadata);
+        ReadBinlogInfo(Path.Combine(scratch, "xtrabackup_binlog_info"), metadata);
         return metadata;
+    }
+
+    /// <summary>
+    /// Where in the binary log the backup is consistent (<c>binlog.000003	385	0-1-42</c>), when the server writes one:
+    /// a point-in-time restore replays from there.
+    /// </summary>
+    internal static void ReadBinlogInfo(string path, Dictionary<string, string> into)
+    {
+        if (!File.Exists(path))
+        {
+            // Not every mariadb-backup writes it beside the stream; xtrabackup_info says the same in its binlog_pos line.
+            var info = Path.Combine(Path.GetDirectoryName(path)!, "xtrabackup_info");
+            if (File.Exists(info) && BinlogPos().Match(File.ReadAllText(info)) is { Success: true } match)
+            {
+                into["binlog_file"] = match.Groups[1].Value;
+                into["binlog_position"] = match.Groups[2].Value;
+                if (match.Groups[3].Success)
+                    into["binlog_gtid"] = match.Groups[3].Value;
+            }
+
+            return;
+        }
+
+        var fields = File.ReadAllText(path).Split(['\t', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (fields.Length < 2 || !fields[1].All(char.IsAsciiDigit))
+            return;
+        into["binlog_file"] = fields[0];
+        into["binlog_position"] = fields[1];
+        if (fields.Length > 2)
+            into["binlog_gtid"] = fields[2];
     }
 
     private static void Read(string path, string[] keys, Dictionary<string, string> into)
@@ -184,6 +215,9 @@ internal sealed class MariaDbBackup(MariaDbOptions options, MariaDbServer server
                 into[key] = line[(equals + 1)..].Trim();
         }
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^binlog_pos = filename '([^']+)', position '(\d+)'(?:, GTID of the last change '([^']*)')?", System.Text.RegularExpressions.RegexOptions.Multiline)]
+    private static partial System.Text.RegularExpressions.Regex BinlogPos();
 
     private static void RemoveScratch(string scratch)
     {

@@ -14,20 +14,31 @@ internal static partial class MariaDbConfigTemplate
     private static readonly HashSet<string> ProtectedKeys = new(StringComparer.Ordinal)
     {
         "datadir", "socket", "pid_file", "port", "bind_address", "log_error", "user", "basedir", "plugin_dir",
-        "init_file", "secure_file_priv", "skip_grant_tables", "skip_networking", "tmpdir",
+        "init_file", "secure_file_priv", "skip_grant_tables", "skip_networking", "tmpdir", "log_bin", "log_bin_index", "log_basename",
     };
 
-    public static string Render(GuestConfig config, int memoryMb, IReadOnlyDictionary<string, string>? overrides)
+    /// <summary>
+    /// Hoard's own setting, not the server's (kept out of <c>my.cnf</c>): the longest time, in seconds, before a binary log
+    /// with a transaction in it is closed and archived; how old the end of the recovery window may get.
+    /// </summary>
+    public const string ArchiveTimeoutKey = "binlog_archive_timeout";
+
+    public const int DefaultArchiveTimeoutSeconds = 60;
+
+    public static string Render(GuestConfig config, int memoryMb, IReadOnlyDictionary<string, string>? overrides, bool binaryLog = false)
     {
         var builder = new StringBuilder("# Written by the Hoard guest agent; changes are overwritten.\n[mysqld]\n");
-        foreach (var (key, value) in Settings(config, memoryMb, overrides))
+        foreach (var (key, value) in Settings(config, memoryMb, overrides, binaryLog).Where(s => s.Key != ArchiveTimeoutKey))
             builder.Append(key).Append(value is null ? "\n" : $" = {value}\n");
         return builder.ToString();
     }
 
-    /// <summary>The <c>[mysqld]</c> settings in order, with overrides applied last. A null value is a bare flag.</summary>
+    /// <summary>
+    /// The <c>[mysqld]</c> settings in order, with overrides applied last. A null value is a bare flag. With
+    /// <paramref name="binaryLog"/> (the instance archives it for point-in-time recovery) the binary log is on, in rows.
+    /// </summary>
     public static IReadOnlyList<KeyValuePair<string, string?>> Settings(
-        GuestConfig config, int memoryMb, IReadOnlyDictionary<string, string>? overrides)
+        GuestConfig config, int memoryMb, IReadOnlyDictionary<string, string>? overrides, bool binaryLog = false)
     {
         if (memoryMb <= 0)
             throw new HandlerException(GuestErrorCodes.BadRequest, $"Flavor memory {memoryMb} MB is invalid.");
@@ -58,6 +69,17 @@ internal static partial class MariaDbConfigTemplate
             new("max_heap_table_size", Megabytes(Math.Clamp(memoryMb / 32, 16, 256))),
             new("performance_schema", memoryMb < 2048 ? "OFF" : "ON"),
         };
+        if (binaryLog)
+        {
+            settings.AddRange(
+            [
+                new("log_bin", BinaryLogBase(paths)),
+                new("binlog_format", "ROW"),
+                // Small files are archived whole soon after they fill; a replay fetches only the ones it needs.
+                new("max_binlog_size", Megabytes(32)),
+                new("sync_binlog", "1"),
+            ]);
+        }
 
         foreach (var (key, value) in overrides ?? new Dictionary<string, string>())
         {
@@ -88,6 +110,16 @@ internal static partial class MariaDbConfigTemplate
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(instanceId));
         return BinaryPrimitives.ReadUInt32BigEndian(hash) % int.MaxValue + 1;
     }
+
+    /// <summary>Where the binary log files go: <c>binlog.000001</c> … in the data directory.</summary>
+    public static string BinaryLogBase(MariaDbPaths paths) => Path.Combine(paths.DataDirectory, "binlog");
+
+    /// <summary>The archive timeout among <paramref name="overrides"/>, or the default.</summary>
+    public static TimeSpan ArchiveTimeout(IReadOnlyDictionary<string, string>? overrides) =>
+        TimeSpan.FromSeconds(overrides?.GetValueOrDefault(ArchiveTimeoutKey) is { } text
+                             && int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds is >= 1 and <= 86400
+            ? seconds
+            : DefaultArchiveTimeoutSeconds);
 
     private static void ValidateOverride(string key, string value)
     {

@@ -18,6 +18,9 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
     private readonly MariaDbOptions _options;
     private readonly MariaDbServer _server;
     private readonly MariaDbBackup _backup;
+    private readonly MariaDbDumpBackup _dump;
+    private readonly MariaDbBinlogArchive _binlog;
+    private readonly MariaDbPointInTimeRecovery _recovery;
 
     /// <param name="logger">Receives lifecycle lines (starts, crashes, timings); never a password or an RPC argument.</param>
     public MariaDbManager(GuestConfig config, ILogger? logger = null, MariaDbOptions? options = null)
@@ -27,6 +30,10 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
         _options = options ?? new MariaDbOptions();
         _server = new MariaDbServer(config, _options, Log, OnServerCrash);
         _backup = new MariaDbBackup(_options, _server, Log);
+        _dump = new MariaDbDumpBackup(_options, _server);
+        _binlog = new MariaDbBinlogArchive(config, _options, _server, Log, TimeProvider.System);
+        _recovery = new MariaDbPointInTimeRecovery(config, _options, _server, Log);
+        _binlog.Start();
     }
 
     public MariaDbPrepareTimings? LastPrepareTimings { get; private set; }
@@ -42,6 +49,8 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
     protected override string BackupStrategy => BackupStrategies.MariaDbBackup;
 
     protected override bool BackupIncremental => true;
+
+    protected override IReadOnlyList<string> OtherBackupStrategies => [BackupStrategies.MariaDbDump];
 
     public Task CreateDatabasesAsync(IReadOnlyList<DatabaseSpec> databases, CancellationToken cancellationToken) =>
         ChangeAsync(connection => MariaDbDatabases.Create(connection, databases), cancellationToken);
@@ -89,14 +98,19 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
         ReadAsync(MariaDbRoot.IsEnabled, cancellationToken);
 
     protected override IReadOnlyList<KeyValuePair<string, string?>> Settings(ConfigurationState state) =>
-        MariaDbConfigTemplate.Settings(_config, state.MemoryMb, state.Overrides);
+        MariaDbConfigTemplate.Settings(_config, state.MemoryMb, state.Overrides, _binlog.Enabled);
 
     protected override async Task<UpdateOverridesResult> ApplyConfigurationAsync(ConfigurationChange change, CancellationToken cancellationToken)
     {
         var after = Settings(change.After);
-        var myCnf = MariaDbConfigTemplate.Render(_config, change.After.MemoryMb, change.After.Overrides);
+        var myCnf = MariaDbConfigTemplate.Render(_config, change.After.MemoryMb, change.After.Overrides, _binlog.Enabled);
         await _server.CheckConfigAsync(myCnf, cancellationToken);
-        return await ReadAsync(connection => MariaDbConfiguration.Apply(connection, change, after, () => _server.WriteConfig(myCnf)), cancellationToken);
+        var result = await ReadAsync(connection => MariaDbConfiguration.Apply(connection, change, after, () => _server.WriteConfig(myCnf)), cancellationToken);
+        // Hoard's own setting has no server variable behind it; the archiving loop reads the saved state at its next round.
+        const string archiveTimeout = MariaDbConfigTemplate.ArchiveTimeoutKey;
+        return result.PendingRestart.Contains(archiveTimeout)
+            ? new UpdateOverridesResult([.. result.Applied, archiveTimeout], [.. result.PendingRestart.Where(k => k != archiveTimeout)])
+            : result;
     }
 
     /// <summary>A bare flag (<c>skip_name_resolve</c>) is on.</summary>
@@ -112,16 +126,41 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
     protected override bool IsProbeFailure(Exception e) => e is MariaDbException;
 
     protected override Task<CreateBackupResult> BackUpServerAsync(CreateBackupRequest request, CancellationToken cancellationToken) =>
-        _backup.CreateAsync(request, cancellationToken);
+        request.Strategy == BackupStrategies.MariaDbDump
+            ? _dump.CreateAsync(request, cancellationToken)
+            : BackUpPhysicallyAsync(request, cancellationToken);
+
+    /// <summary>
+    /// A full backup of an instance that archives its binary log also records where in it the backup is consistent, and
+    /// closes the current file so that the window can start as soon as it is archived.
+    /// </summary>
+    private async Task<CreateBackupResult> BackUpPhysicallyAsync(CreateBackupRequest request, CancellationToken cancellationToken)
+    {
+        var result = await _backup.CreateAsync(request, cancellationToken);
+        if (!_binlog.Enabled || request.Parent is not null)
+            return result;
+        var metadata = new Dictionary<string, string>(result.Metadata, StringComparer.Ordinal);
+        foreach (var (key, value) in MariaDbBinlogArchive.BackupMetadata(result.Metadata, TimeProvider.System.GetUtcNow()))
+            metadata[key] = value;
+        await _binlog.ArchiveNowAsync(cancellationToken);
+        return result with { Metadata = metadata };
+    }
 
     protected override Task StopServerAsync() => _server.StopAsync();
 
-    protected override ValueTask DisposeServerAsync() => _server.DisposeAsync();
+    protected override async ValueTask DisposeServerAsync()
+    {
+        await _binlog.DisposeAsync();
+        await _server.DisposeAsync();
+    }
 
     protected override async Task PrepareServerAsync(PrepareRequest request, CancellationToken cancellationToken)
     {
         // Everything a caller could get wrong is checked before anything is installed.
-        var myCnf = MariaDbConfigTemplate.Render(_config, request.MemoryMb, request.ConfigOverrides);
+        // The spool's presence is what turns the binary log on, now and at every later rendering of my.cnf.
+        if (request.WalArchive is not null)
+            _binlog.EnsureSpool();
+        var myCnf = MariaDbConfigTemplate.Render(_config, request.MemoryMb, request.ConfigOverrides, _binlog.Enabled);
         MariaDbDatabases.Validate(request.Databases);
         MariaDbUsers.Validate(request.Users);
         ValidateRestore(request.Restore);
@@ -129,7 +168,10 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
         var missing = request.Users.SelectMany(u => u.Databases ?? []).FirstOrDefault(name => request.Databases.All(d => d.Name != name));
         if (missing is not null)
             throw MariaDbDatabases.NotFound(missing);
-        if (request.Restore is { } restore)
+        if (request.Restore is { Strategy: BackupStrategies.MariaDbDump, Recovery: not null })
+            throw new HandlerException(GuestErrorCodes.BadRequest, "A logical backup (mariadb-dump) holds no binary log position: it cannot start a restore to a point in time.");
+        // A logical backup is replayed into a server prepared as any new one is.
+        if (request.Restore is { Strategy: not BackupStrategies.MariaDbDump } restore)
         {
             await PrepareRestoredAsync(request, restore, myCnf, cancellationToken);
             return;
@@ -159,14 +201,23 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
             }, cancellationToken);
             var secure = total.Elapsed - installDb - start;
 
-            await ChangeAsync(connection =>
+            if (request.Restore is { } dump)
             {
-                MariaDbDatabases.Create(connection, request.Databases);
-                MariaDbUsers.Create(connection, request.Users);
-            }, cancellationToken);
+                await RestoreStepAsync(dump, () => _dump.RestoreAsync(dump.Layers[0], cancellationToken));
+                await ChangeAsync(connection => CreateKeepingRestored(connection, request), cancellationToken);
+            }
+            else
+            {
+                await ChangeAsync(connection =>
+                {
+                    MariaDbDatabases.Create(connection, request.Databases);
+                    MariaDbUsers.Create(connection, request.Users);
+                }, cancellationToken);
+            }
+
             MarkPrepared(request);
             LastPrepareTimings = new MariaDbPrepareTimings(installDb, start, secure, total.Elapsed - installDb - start - secure, total.Elapsed);
-            Log($"mariadb: prepared in {total.Elapsed.TotalSeconds:0.000} s (datadir {installDb.TotalSeconds:0.000} s, start {start.TotalSeconds:0.000} s, secure {secure.TotalSeconds:0.000} s).");
+            Log($"mariadb: prepared{(request.Restore is { } from ? $" from backup {from.Layers[0].BackupId} ({from.Strategy})" : "")} in {total.Elapsed.TotalSeconds:0.000} s (datadir {installDb.TotalSeconds:0.000} s, start {start.TotalSeconds:0.000} s, secure {secure.TotalSeconds:0.000} s).");
         }
         catch
         {
@@ -188,6 +239,8 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
         await _server.StopAsync();
         await RestoreStepAsync(restore, () =>
             _server.InstallAsync(myCnf, dataDirectory => _backup.RestoreAsync(restore, dataDirectory, cancellationToken), cancellationToken));
+        if (restore.Recovery is { } recovery)
+            await RestoreStepAsync(restore, () => _recovery.FetchAsync(recovery, cancellationToken));
         var restored = total.Elapsed;
 
         var credentials = MariaDbAdminCredentials.Generate();
@@ -199,17 +252,11 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
             await _server.StartAsync(cancellationToken);
             await _server.WaitUntilAnsweringAsync(cancellationToken);
             _server.DeleteInitFile();
+            if (restore.Recovery is { } replay)
+                await RestoreStepAsync(restore, () => _recovery.ReplayAsync(replay, restore.Layers[0], cancellationToken));
             var start = total.Elapsed - restored;
 
-            await ChangeAsync(connection =>
-            {
-                MariaDbDatabases.Create(connection, [.. request.Databases.Where(d => !MariaDbDatabases.Exists(connection, d.Name))]);
-                var existing = request.Users.Where(u => MariaDbUsers.Exists(connection, u.Name, u.Host)).ToList();
-                MariaDbUsers.Create(connection, [.. request.Users.Except(existing)]);
-                MariaDbUsers.ChangePasswords(connection, existing);
-                foreach (var user in existing.Where(u => u.Databases is { Count: > 0 }))
-                    MariaDbUsers.GrantAccess(connection, new AccessRequest(user.Name, user.Host, user.Databases!));
-            }, cancellationToken);
+            await ChangeAsync(connection => CreateKeepingRestored(connection, request), cancellationToken);
             MarkPrepared(request);
             LastPrepareTimings = new MariaDbPrepareTimings(restored, start, TimeSpan.Zero, total.Elapsed - restored - start, total.Elapsed);
             Log($"mariadb: prepared from backup {restore.Layers[^1].BackupId}{(restore.Layers.Count > 1 ? $" ({restore.Layers.Count} layers)" : "")} in {total.Elapsed.TotalSeconds:0.000} s " +
@@ -221,6 +268,17 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
             await _server.StopAsync();
             throw;
         }
+    }
+
+    /// <summary>Requested databases and users the backup already holds are kept; a requested user that exists gets the requested password and access.</summary>
+    private static void CreateKeepingRestored(MariaDbConnection connection, PrepareRequest request)
+    {
+        MariaDbDatabases.Create(connection, [.. request.Databases.Where(d => !MariaDbDatabases.Exists(connection, d.Name))]);
+        var existing = request.Users.Where(u => MariaDbUsers.Exists(connection, u.Name, u.Host)).ToList();
+        MariaDbUsers.Create(connection, [.. request.Users.Except(existing)]);
+        MariaDbUsers.ChangePasswords(connection, existing);
+        foreach (var user in existing.Where(u => u.Databases is { Count: > 0 }))
+            MariaDbUsers.GrantAccess(connection, new AccessRequest(user.Name, user.Host, user.Databases!));
     }
 
     protected override async Task StartServerAsync(CancellationToken cancellationToken)

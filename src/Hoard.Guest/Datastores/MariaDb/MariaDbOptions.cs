@@ -15,6 +15,14 @@ internal sealed record MariaDbOptions
 
     public string MbstreamPath { get; init; } = "/usr/bin/mbstream";
 
+    /// <summary>Reads binary log files for a point-in-time restore's replay (Debian's mariadb-client).</summary>
+    public string BinlogToolPath { get; init; } = "/usr/bin/mariadb-binlog";
+
+    /// <summary>The logical strategy's dump tool and the client that replays it, from Debian's mariadb-client.</summary>
+    public string DumpPath { get; init; } = "/usr/bin/mariadb-dump";
+
+    public string ClientPath { get; init; } = "/usr/bin/mariadb";
+
     /// <summary>From starting the server to its first answer.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
 

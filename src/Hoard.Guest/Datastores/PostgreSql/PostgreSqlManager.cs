@@ -19,6 +19,7 @@ internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastore
     private readonly PostgreSqlOptions _options;
     private readonly PostgreSqlServer _server;
     private readonly PostgreSqlBackup _backup;
+    private readonly PostgreSqlDumpBackup _dump;
     private readonly PostgreSqlWalArchive _walArchive;
     private readonly PostgreSqlPointInTimeRecovery _recovery;
 
@@ -31,6 +32,7 @@ internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastore
         _server = new PostgreSqlServer(config, _options, Log, OnServerCrash);
         _walArchive = new PostgreSqlWalArchive(config, _server);
         _backup = new PostgreSqlBackup(config, _options, _server, _walArchive);
+        _dump = new PostgreSqlDumpBackup(config, _options, _server);
         _recovery = new PostgreSqlPointInTimeRecovery(_options, _server, Log);
     }
 
@@ -45,6 +47,8 @@ internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastore
     protected override TimeSpan StartupGrace => _options.StartupGrace;
 
     protected override string BackupStrategy => BackupStrategies.PgBaseBackup;
+
+    protected override IReadOnlyList<string> OtherBackupStrategies => [BackupStrategies.PgDump];
 
     public Task CreateDatabasesAsync(IReadOnlyList<DatabaseSpec> databases, CancellationToken cancellationToken) =>
         ChangeAsync(admin => PostgreSqlDatabases.CreateAsync(admin, databases), cancellationToken);
@@ -120,7 +124,9 @@ internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastore
     protected override bool IsProbeFailure(Exception e) => e is NpgsqlException or TimeoutException;
 
     protected override Task<CreateBackupResult> BackUpServerAsync(CreateBackupRequest request, CancellationToken cancellationToken) =>
-        _backup.CreateAsync(request, cancellationToken);
+        request.Strategy == BackupStrategies.PgDump
+            ? _dump.CreateAsync(request, cancellationToken)
+            : _backup.CreateAsync(request, cancellationToken);
 
     protected override Task StopServerAsync() => _server.StopAsync();
 
@@ -136,7 +142,10 @@ internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastore
         var missing = request.Users.SelectMany(u => u.Databases ?? []).FirstOrDefault(name => request.Databases.All(d => d.Name != name));
         if (missing is not null)
             throw PostgreSqlDatabases.NotFound(missing);
-        if (request.Restore is { } restore)
+        if (request.Restore is { Strategy: BackupStrategies.PgDump, Recovery: not null })
+            throw new HandlerException(GuestErrorCodes.BadRequest, "A logical backup (pg_dump) holds no WAL position: it cannot start a restore to a point in time.");
+        // A logical backup is replayed into a cluster prepared as any new one is.
+        if (request.Restore is { Strategy: not BackupStrategies.PgDump } restore)
         {
             await PrepareRestoredAsync(request, restore, postgresqlConf, cancellationToken);
             return;
@@ -161,14 +170,23 @@ internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastore
             await SecureAsync(credentials, restored: false, cancellationToken);
             var secure = total.Elapsed - dataDirectory - start;
 
-            await ChangeAsync(async admin =>
+            if (request.Restore is { } dump)
             {
-                await PostgreSqlDatabases.CreateAsync(admin, request.Databases);
-                await PostgreSqlUsers.CreateAsync(admin, request.Users);
-            }, cancellationToken);
+                await RestoreStepAsync(dump, () => _dump.RestoreAsync(dump.Layers[0], cancellationToken));
+                await ChangeAsync(admin => CreateKeepingRestoredAsync(admin, request), cancellationToken);
+            }
+            else
+            {
+                await ChangeAsync(async admin =>
+                {
+                    await PostgreSqlDatabases.CreateAsync(admin, request.Databases);
+                    await PostgreSqlUsers.CreateAsync(admin, request.Users);
+                }, cancellationToken);
+            }
+
             MarkPrepared(request);
             LastPrepareTimings = new PostgreSqlPrepareTimings(dataDirectory, start, secure, total.Elapsed - dataDirectory - start - secure, total.Elapsed);
-            Log($"postgresql: prepared in {total.Elapsed.TotalSeconds:0.000} s (datadir {dataDirectory.TotalSeconds:0.000} s, start {start.TotalSeconds:0.000} s, secure {secure.TotalSeconds:0.000} s).");
+            Log($"postgresql: prepared{(request.Restore is { } from ? $" from backup {from.Layers[0].BackupId} ({from.Strategy})" : "")} in {total.Elapsed.TotalSeconds:0.000} s (datadir {dataDirectory.TotalSeconds:0.000} s, start {start.TotalSeconds:0.000} s, secure {secure.TotalSeconds:0.000} s).");
         }
         catch
         {
@@ -209,28 +227,7 @@ internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastore
             await SecureAsync(credentials, restored: true, cancellationToken);
             var secure = total.Elapsed - restored - start;
 
-            await ChangeAsync(async admin =>
-            {
-                var databases = new List<DatabaseSpec>();
-                foreach (var database in request.Databases)
-                {
-                    if (!await PostgreSqlDatabases.ExistsAsync(admin, database.Name))
-                        databases.Add(database);
-                }
-
-                await PostgreSqlDatabases.CreateAsync(admin, databases);
-                var existing = new List<UserSpec>();
-                foreach (var user in request.Users)
-                {
-                    if (await PostgreSqlUsers.ExistsAsync(admin, user.Name))
-                        existing.Add(user);
-                }
-
-                await PostgreSqlUsers.CreateAsync(admin, [.. request.Users.Except(existing)]);
-                await PostgreSqlUsers.ChangePasswordsAsync(admin, existing);
-                foreach (var user in existing.Where(u => u.Databases is { Count: > 0 }))
-                    await PostgreSqlUsers.GrantAccessAsync(admin, new AccessRequest(user.Name, user.Host, user.Databases!));
-            }, cancellationToken);
+            await ChangeAsync(admin => CreateKeepingRestoredAsync(admin, request), cancellationToken);
             MarkPrepared(request);
             LastPrepareTimings = new PostgreSqlPrepareTimings(restored, start, secure, total.Elapsed - restored - start - secure, total.Elapsed);
             Log($"postgresql: prepared from backup {restore.Layers[0].BackupId} in {total.Elapsed.TotalSeconds:0.000} s " +
@@ -273,6 +270,30 @@ internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastore
     {
         await _server.StartAsync(cancellationToken);
         await _server.WaitUntilAnsweringAsync(asPostgres: false, cancellationToken);
+    }
+
+    /// <summary>Requested databases and users the backup already holds are kept; a requested user that exists gets the requested password and access.</summary>
+    private static async Task CreateKeepingRestoredAsync(PostgreSqlAdmin admin, PrepareRequest request)
+    {
+        var databases = new List<DatabaseSpec>();
+        foreach (var database in request.Databases)
+        {
+            if (!await PostgreSqlDatabases.ExistsAsync(admin, database.Name))
+                databases.Add(database);
+        }
+
+        await PostgreSqlDatabases.CreateAsync(admin, databases);
+        var existing = new List<UserSpec>();
+        foreach (var user in request.Users)
+        {
+            if (await PostgreSqlUsers.ExistsAsync(admin, user.Name))
+                existing.Add(user);
+        }
+
+        await PostgreSqlUsers.CreateAsync(admin, [.. request.Users.Except(existing)]);
+        await PostgreSqlUsers.ChangePasswordsAsync(admin, existing);
+        foreach (var user in existing.Where(u => u.Databases is { Count: > 0 }))
+            await PostgreSqlUsers.GrantAccessAsync(admin, new AccessRequest(user.Name, user.Host, user.Databases!));
     }
 
     private Task ChangeAsync(Func<PostgreSqlAdmin, Task> change, CancellationToken cancellationToken) =>

@@ -104,7 +104,7 @@ internal sealed partial class ProvisionInstanceWorkflow(
 
             try
             {
-                await backupPipeline.VerifyAsync(backup, cancellationToken);
+                await backupPipeline.VerifyAsync(backup, context.WorkflowId, cancellationToken);
             }
             catch (BackupIntegrityException e)
             {

@@ -61,8 +61,27 @@ public sealed class BackupsApiTests : IAsyncLifetime
     [InlineData("""{"backup":{"name":"b","instance":"INSTANCE","description":""}}""", "backup.description must not be empty")]
     [InlineData("""{"backup":{"name":"b","instance":"INSTANCE","parent_id":"x"}}""", "not a valid UUID")]
     [InlineData("""{"name":"b"}""", "'backup' is a required object")]
+    [InlineData("""{"backup":{"name":"b","instance":"INSTANCE","strategy":"pg_dump"}}""",
+        "Backup strategy 'pg_dump' is not available for datastore mariadb 10.11; choose one of: mariadb-backup, mariadb-dump.")]
+    [InlineData("""{"backup":{"name":"b","instance":"INSTANCE","strategy":"mariadb-dump","incremental":1}}""",
+        "not supported with backup strategy 'mariadb-dump'")]
     public async Task Create_BadBody_Is400_AndCreatesNothing(string body, string reason) =>
         await RefusedAsync(body, 400, reason);
+
+    [Theory]
+    [InlineData(null, "mariadb-backup")]
+    [InlineData("mariadb-backup", "mariadb-backup")]
+    [InlineData("mariadb-dump", "mariadb-dump")]
+    public async Task Create_WithAnAllowedStrategy_RecordsAndShowsIt(string? strategy, string expected)
+    {
+        var instance = await _bed.AddInstanceAsync("p1");
+        var field = strategy is null ? "" : $$$""","strategy":"{{{strategy}}}" """;
+        var (status, body) = await CreateAsync("p1", $$$"""{"backup":{"name":"b","instance":"{{{instance.Id}}}"{{{field}}}}}""");
+
+        Assert.Equal(202, status);
+        Assert.Equal(expected, body["backup"]!["strategy"]!.GetValue<string>());
+        Assert.Equal(expected, (await _bed.Backups.GetAsync(body["backup"]!["id"]!.GetValue<string>(), default))!.Strategy);
+    }
 
     [Theory]
     [InlineData("""{"backup":{"name":"b","restore_from":{"remote_location":"x"}}}""", "restore_from")]

@@ -40,6 +40,23 @@ public sealed class MariaDbConfigTemplateTests
         Assert.Equal("ON", settings["performance_schema"]);
     }
 
+    [Fact]
+    public void Render_WithTheBinaryLog_WritesItInRowsIntoTheDataDirectory_AndKeepsHoardsTimeoutOut()
+    {
+        var overrides = new Dictionary<string, string> { [MariaDbConfigTemplate.ArchiveTimeoutKey] = "5" };
+        var text = MariaDbConfigTemplate.Render(Config, 512, overrides, binaryLog: true);
+        var settings = Parse(text);
+
+        Assert.Equal("/srv/i1/data/mysql/binlog", settings["log_bin"]);
+        Assert.Equal("ROW", settings["binlog_format"]);
+        Assert.Equal("32M", settings["max_binlog_size"]);
+        Assert.DoesNotContain(MariaDbConfigTemplate.ArchiveTimeoutKey, text, StringComparison.Ordinal);
+        Assert.False(Parse(MariaDbConfigTemplate.Render(Config, 512, null)).ContainsKey("log_bin"));
+        Assert.Equal(TimeSpan.FromSeconds(5), MariaDbConfigTemplate.ArchiveTimeout(overrides));
+        Assert.Equal(TimeSpan.FromSeconds(60), MariaDbConfigTemplate.ArchiveTimeout(null));
+        Assert.Throws<HandlerException>(() => MariaDbConfigTemplate.Render(Config, 512, new Dictionary<string, string> { ["log_bin"] = "/tmp/x" }, true));
+    }
+
     [Theory]
     [InlineData(64, 16)]
     [InlineData(256, 64)]
