@@ -48,7 +48,7 @@ public sealed class BackupObjectStorageTests(ObjectStorageFixture storage)
         var chain = await ChainRoundTripAsync(server, "s3");
         foreach (var (backup, location) in chain)
         {
-            Assert.Equal($"{storage.Swift.Endpoint}/{ObjectStorageFixture.S3Bucket}/{server.Admin.ProjectId}/{backup}", location);
+            Assert.Equal($"{storage.Swift.S3Endpoint}/{ObjectStorageFixture.S3Bucket}/{server.Admin.ProjectId}/{backup}", location);
         }
 
         // The bucket is a container of the same Swift account: the objects can be read (and found gone) through Swift.
@@ -124,7 +124,8 @@ public sealed class BackupObjectStorageTests(ObjectStorageFixture storage)
         foreach (var (backup, swiftUrl) in chain)
         {
             var size = TroveClient.Expect(await server.Client.GetAsync(server.Admin, $"backups/{backup}"), 200).Object["backup"]!["size"]!.GetValue<double>();
-            var (status, length) = await storage.Swift.GetAsync(swiftUrl);
+            var (status, body) = await storage.Swift.GetAsync(swiftUrl);
+            var length = body.LongLength;
             Assert.Equal(HttpStatusCode.OK, status);
             Assert.True(length > 0 && Math.Abs(length / (double)(1L << 30) - size) < 0.001,
                 $"Swift holds {length.ToString(CultureInfo.InvariantCulture)} bytes at {swiftUrl}; the backup's size is {size.ToString(CultureInfo.InvariantCulture)} GB");
@@ -179,8 +180,8 @@ public sealed class BackupObjectStorageTests(ObjectStorageFixture storage)
         }, $"The recovery window of {source} never passed {t.AddSeconds(2):O}", 90, () => window?.ToJsonString() ?? "none");
         var walPrefix = $"{server.Admin.ProjectId}/wal/{source}/";
         var archived = await storage.Swift.ListAsync(container, walPrefix);
-        Assert.True(archived.Any(n => Regex.IsMatch(n[walPrefix.Length..], "^[0-9A-F]{24}$")),
-            $"No WAL segment of {source} is in {container} under {walPrefix}: {string.Join(", ", archived)}");
+        Assert.True(archived.Any(o => Regex.IsMatch(o.Name[walPrefix.Length..], "^[0-9A-F]{24}$")),
+            $"No WAL segment of {source} is in {container} under {walPrefix}: {string.Join(", ", archived.Select(o => o.Name))}");
 
         var restoreBody = PostgreSqlBody($"{driver}-pitr-restored", database: null);
         restoreBody["instance"]!["restorePoint"] = new JsonObject
@@ -217,7 +218,7 @@ public sealed class BackupObjectStorageTests(ObjectStorageFixture storage)
             return shown["status"]!.GetValue<string>() == "COMPLETED";
         }, $"Backup {backup} to {driver} did not complete", 120, () => shown?.ToJsonString() ?? "nothing");
         Assert.Equal(driver, shown!["storage_driver"]!.GetValue<string>());
-        Assert.StartsWith(storage.Swift.Endpoint + "/", shown["locationRef"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.StartsWith(storage.Swift.S3Endpoint + "/", shown["locationRef"]!.GetValue<string>(), StringComparison.Ordinal);
         await server.Client.WaitForActiveAsync(server.Admin, instance);
         return shown;
     }

@@ -1,9 +1,10 @@
+using Hoard.Tests.Shared;
 namespace Hoard.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// A private Swift and two more hoard-servers that keep their backups in it: one through the Swift API, one through
 /// its S3 API. Each server gets its storage settings, the key included, only in its environment. Nothing starts where
-/// <see cref="PrivateSwift.SkipReason"/> says the tests are skipped.
+/// <see cref="SwiftAio.SkipReason"/> says the tests are skipped.
 /// </summary>
 public sealed class ObjectStorageFixture : IAsyncLifetime
 {
@@ -13,7 +14,7 @@ public sealed class ObjectStorageFixture : IAsyncLifetime
     /// <summary>The Swift driver's default container (Trove's).</summary>
     public const string SwiftContainer = "database_backups";
 
-    public PrivateSwift Swift { get; private set; } = null!;
+    internal SwiftAio Swift { get; private set; } = null!;
 
     /// <summary>A hoard-server with <c>BackupStorage=swift</c>.</summary>
     public HoardServerFixture SwiftServer { get; private set; } = null!;
@@ -23,14 +24,14 @@ public sealed class ObjectStorageFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        if (PrivateSwift.SkipReason is not null)
+        if (SwiftAio.SkipReason is not null)
         {
             return;
         }
 
         try
         {
-            Swift = await PrivateSwift.StartAsync();
+            Swift = await SwiftAio.StartAsync("hoard-it-swift-");
             // One after the other: each picks its instances' loopback range from what is not yet listening. A server
             // that fails to start cleans up after itself, so it is kept only once it runs.
             var swiftServer = new HoardServerFixture(new Dictionary<string, string>
@@ -46,7 +47,7 @@ public sealed class ObjectStorageFixture : IAsyncLifetime
             var s3Server = new HoardServerFixture(new Dictionary<string, string>
             {
                 ["Hoard__BackupStorage"] = "s3",
-                ["Hoard__S3__Endpoint"] = Swift.Endpoint,
+                ["Hoard__S3__Endpoint"] = Swift.S3Endpoint,
                 ["Hoard__S3__Region"] = "us-east-1",
                 ["Hoard__S3__AccessKey"] = Swift.User,
                 ["Hoard__S3__SecretKey"] = Swift.Key,

@@ -1,23 +1,27 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Text.Json.Nodes;
 
-namespace Hoard.IntegrationTests.Infrastructure;
+namespace Hoard.Tests.Shared;
 
 /// <summary>
-/// A private OpenStack Swift (tempauth and s3api on one proxy port), started by <c>scripts/swift-aio.sh</c> on free
-/// loopback ports in a temporary directory, stopped and removed by <see cref="DisposeAsync"/>. Its credentials are read
-/// from the directory's <c>credentials</c> file and never printed.
+/// A private OpenStack Swift (proxy with tempauth and s3api, account/container/object servers, memcached), started by
+/// <c>scripts/swift-aio.sh</c> on free loopback ports in a temporary directory, stopped and removed by
+/// <see cref="DisposeAsync"/>. Its credentials are read from the directory's <c>credentials</c> file and never printed.
+/// Linked into the test projects that need it.
 /// </summary>
-public sealed class PrivateSwift : IAsyncDisposable
+internal sealed class SwiftAio : IAsyncDisposable
 {
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(60) };
     private readonly Dictionary<string, string> _credentials;
 
-    private PrivateSwift(string dir, Dictionary<string, string> credentials)
+    private SwiftAio(string dir, int port, Dictionary<string, string> credentials)
     {
         Dir = dir;
+        Port = port;
         _credentials = credentials;
     }
 
@@ -26,25 +30,37 @@ public sealed class PrivateSwift : IAsyncDisposable
 
     public string Dir { get; }
 
+    /// <summary>The proxy's port; the account, container and object servers and memcached use the next four.</summary>
+    public int Port { get; }
+
     public string AuthUrl => _credentials["SWIFT_AUTH_URL"];
 
     public string User => _credentials["SWIFT_USER"];
 
-    /// <summary>The tempauth key, which is also the s3api secret key.</summary>
+    /// <summary>The tempauth key.</summary>
     public string Key => _credentials["SWIFT_KEY"];
 
     /// <summary>The proxy's base URL, where s3api answers too.</summary>
-    public string Endpoint => _credentials["S3_ENDPOINT"];
+    public string S3Endpoint => _credentials["S3_ENDPOINT"];
 
-    public static async Task<PrivateSwift> StartAsync()
+    public string S3AccessKey => _credentials["S3_ACCESS_KEY"];
+
+    public string S3SecretKey => _credentials["S3_SECRET_KEY"];
+
+    public static async Task<SwiftAio> StartAsync(string dirPrefix)
     {
-        var dir = Path.Combine(Path.GetTempPath(), "hoard-it-swift-" + Guid.NewGuid().ToString("N")[..8]);
+        var dir = Path.Combine(Path.GetTempPath(), dirPrefix + Guid.NewGuid().ToString("N")[..8]);
         for (var attempt = 1; ; attempt++)
         {
-            var (exitCode, stderr) = await RunScriptAsync("start", dir, FreePortRange(5).ToString(CultureInfo.InvariantCulture));
+            var port = FreePortRange(5);
+            var (exitCode, stderr) = await RunScriptAsync("start", dir, port.ToString(CultureInfo.InvariantCulture));
             if (exitCode == 0)
             {
-                break;
+                var credentials = File.ReadAllLines(Path.Combine(dir, "credentials"))
+                    .Select(l => l.Split('=', 2))
+                    .Where(p => p.Length == 2)
+                    .ToDictionary(p => p[0], p => p[1]);
+                return new SwiftAio(dir, port, credentials);
             }
 
             // Another process may have taken one of the ports between the check and the start.
@@ -54,12 +70,6 @@ public sealed class PrivateSwift : IAsyncDisposable
                 throw new InvalidOperationException($"swift-aio.sh start failed ({exitCode}): {stderr}");
             }
         }
-
-        var credentials = File.ReadAllLines(Path.Combine(dir, "credentials"))
-            .Select(l => l.Split('=', 2))
-            .Where(p => p.Length == 2)
-            .ToDictionary(p => p[0], p => p[1]);
-        return new PrivateSwift(dir, credentials);
     }
 
     /// <summary>A fresh tempauth token and the account's storage URL, as a user of Swift gets them.</summary>
@@ -69,26 +79,30 @@ public sealed class PrivateSwift : IAsyncDisposable
         request.Headers.Add("X-Auth-User", User);
         request.Headers.Add("X-Auth-Key", Key);
         using var response = await _http.SendAsync(request);
-        Assert.True(response.IsSuccessStatusCode, $"Swift tempauth answered {(int)response.StatusCode}");
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"Swift tempauth answered {(int)response.StatusCode}.");
+        }
+
         return (response.Headers.GetValues("X-Auth-Token").First(), response.Headers.GetValues("X-Storage-Url").First());
     }
 
-    /// <summary>A GET straight to Swift with a valid token: the status and, when 200, the body's length.</summary>
-    public async Task<(HttpStatusCode Status, long Length)> GetAsync(string url)
+    /// <summary>A GET straight to Swift with a valid token: the status and the body.</summary>
+    public async Task<(HttpStatusCode Status, byte[] Body)> GetAsync(string url)
     {
         var (token, _) = await AuthenticateAsync();
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         request.Headers.Add("X-Auth-Token", token);
         using var response = await _http.SendAsync(request);
-        var body = await response.Content.ReadAsByteArrayAsync();
-        return (response.StatusCode, body.LongLength);
+        return (response.StatusCode, await response.Content.ReadAsByteArrayAsync());
     }
 
-    /// <summary>The names of a container's objects that start with <paramref name="prefix"/>; none when the container is missing.</summary>
-    public async Task<IReadOnlyList<string>> ListAsync(string container, string prefix)
+    /// <summary>Names and sizes of a container's objects whose names start with <paramref name="prefix"/>; none when the container is missing.</summary>
+    public async Task<List<(string Name, long Bytes)>> ListAsync(string container, string prefix = "")
     {
         var (token, storageUrl) = await AuthenticateAsync();
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"{storageUrl}/{Uri.EscapeDataString(container)}?prefix={Uri.EscapeDataString(prefix)}");
+        using var request = new HttpRequestMessage(HttpMethod.Get,
+            $"{storageUrl}/{Uri.EscapeDataString(container)}?format=json&prefix={Uri.EscapeDataString(prefix)}");
         request.Headers.Add("X-Auth-Token", token);
         using var response = await _http.SendAsync(request);
         if (response.StatusCode == HttpStatusCode.NotFound)
@@ -96,8 +110,13 @@ public sealed class PrivateSwift : IAsyncDisposable
             return [];
         }
 
-        Assert.True(response.IsSuccessStatusCode, $"Listing Swift container {container} answered {(int)response.StatusCode}");
-        return (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"Listing Swift container {container} answered {(int)response.StatusCode}.");
+        }
+
+        var listing = (await response.Content.ReadFromJsonAsync<JsonArray>())!;
+        return [.. listing.Select(o => ((string)o!["name"]!, (long)o["bytes"]!))];
     }
 
     public async ValueTask DisposeAsync()
