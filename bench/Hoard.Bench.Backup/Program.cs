@@ -37,13 +37,13 @@ var failed = false;
 using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
 try
 {
-    report.Source = await BenchSetup.DescribeSourceAsync(options.ServerDll, cancel.Token);
-    var osUser = await BenchSetup.EnsureOsUserAsync("dbaas", cancel.Token);
+    report.Source = await Setup.DescribeSourceAsync(options.ServerDll, cancel.Token);
+    var osUser = await Setup.EnsureOsUserAsync("dbaas", cancel.Token);
     Console.WriteLine($"work dir {root}; by-hand tools as {osUser}; {string.Join(", ", options.Datastores)}: " +
                       $"{options.SizeMb} MB of table data, {options.Runs} runs each");
     server = HoardServerProcess.Start(options.ServerDll, dataDir, Path.Combine(root, "server.log"));
     await server.WaitUntilReadyAsync(http, TimeSpan.FromSeconds(60), cancel.Token);
-    var credentials = BenchSetup.ReadOpenRc(Path.Combine(dataDir, "admin-openrc.sh"));
+    var credentials = Setup.ReadOpenRc(Path.Combine(dataDir, "admin-openrc.sh"));
     var client = await TroveClient.LogInAsync(http, server.BaseUrl, credentials["OS_USERNAME"], credentials["OS_PASSWORD"],
         credentials.GetValueOrDefault("OS_PROJECT_NAME", "demo"), cancel.Token);
     hoard = new HoardBackups(client, dataDir, server.LogPath);
@@ -162,8 +162,8 @@ finally
     else
     {
         if (failed && !cancel.IsCancellationRequested)
-            BenchSetup.SaveLogs(root);
-        await BenchSetup.CleanUpAsync(hoard, server, root);
+            Setup.SaveLogs(root);
+        await Setup.CleanUpAsync(hoard is null ? null : hoard.DeleteAllAsync, server, root);
     }
 }
 

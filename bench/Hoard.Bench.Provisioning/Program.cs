@@ -116,7 +116,7 @@ finally
     {
         if (failed && !cancel.IsCancellationRequested)
             Setup.SaveLogs(root);
-        await Setup.CleanUpAsync(hoard, server, root);
+        await Setup.CleanUpAsync(hoard is null ? null : hoard.DeleteAllAsync, server, root);
     }
 }
 

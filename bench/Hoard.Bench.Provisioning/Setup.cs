@@ -76,21 +76,22 @@ internal static class Setup
     }
 
     /// <summary>
-    /// Delete the instances through the API, stop the server, kill whatever still runs from the work directory
-    /// (guests and database servers run in their own sessions and outlive the server), and remove it.
-    /// Runs after Ctrl+C as well, so it takes no cancellation token; each wait has its own deadline.
+    /// Delete what the run made through the API (<paramref name="deleteAll"/>, within 3 minutes), stop the server, kill
+    /// whatever still runs from the work directory (guests and database servers run in their own sessions and outlive
+    /// the server), unmount anything under it and remove it. Runs after Ctrl+C as well, so it takes no cancellation token.
     /// </summary>
-    public static async Task CleanUpAsync(HoardProvisioning? hoard, HoardServerProcess? server, string root)
+    public static async Task CleanUpAsync(Func<CancellationToken, Task>? deleteAll, HoardServerProcess? server, string root)
     {
-        if (hoard is not null && server is not null)
+        if (deleteAll is not null && server is not null)
         {
             try
             {
-                await hoard.DeleteAllAsync(CancellationToken.None);
+                using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+                await deleteAll(deadline.Token);
             }
             catch (Exception e)
             {
-                Console.Error.WriteLine($"cleanup: deleting instances failed ({e.Message}); killing their processes instead.");
+                Console.Error.WriteLine($"cleanup: deleting through the API failed ({e.Message}); killing the instances' processes instead.");
             }
         }
 
