@@ -70,6 +70,9 @@ public sealed class HoardServerFixture : IAsyncLifetime
     /// <summary>The end of the server's output, for failure messages.</summary>
     public string ServerLog => string.Join('\n', _log.TakeLast(200));
 
+    /// <summary>Whether any line the server printed (of the last 2000 kept) satisfies <paramref name="match"/>.</summary>
+    public bool ServerLogged(Func<string, bool> match) => _log.Any(match);
+
     public async Task InitializeAsync()
     {
         try
