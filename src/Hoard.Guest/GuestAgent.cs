@@ -19,6 +19,7 @@ internal sealed class GuestAgent(GuestConfig config, IMessageBus bus, IDatastore
     private string? _fault;
     private string? _faultDetails;
     private VolumeReport? _volume;
+    private ReplicationReport? _replication;
     private Task? _prepare;
     private readonly SemaphoreSlim _reportNow = new(0);
     private readonly VolumeMonitor _volumeMonitor = new(config.Paths.Data);
@@ -106,6 +107,30 @@ internal sealed class GuestAgent(GuestConfig config, IMessageBus bus, IDatastore
             log.Error("Probing the database server failed", e);
             SetStatus(ServiceStatus.Unknown);
         }
+
+        await ProbeReplicationAsync(cancellationToken);
+    }
+
+    /// <summary>The replication state rides on every heartbeat: lag for <c>show</c>, positions for choosing whom to promote.</summary>
+    private async Task ProbeReplicationAsync(CancellationToken cancellationToken)
+    {
+        ReplicationReport? report;
+        try
+        {
+            report = await manager.GetReplicationStatusAsync(cancellationToken);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // A server that does not answer has no position to report; its status already says why.
+            report = null;
+            if (e is not HandlerException)
+                log.Error("Reading the replication state failed", e);
+        }
+
+        lock (_gate)
+        {
+            _replication = report;
+        }
     }
 
     private Task HeartbeatAsync(CancellationToken cancellationToken)
@@ -114,7 +139,7 @@ internal sealed class GuestAgent(GuestConfig config, IMessageBus bus, IDatastore
         lock (_gate)
         {
             payload = new HeartbeatPayload(config.InstanceId, _status, _fault, _faultDetails, _volume,
-                _crashes.Current(healthy: _status == ServiceStatus.Healthy));
+                _crashes.Current(healthy: _status == ServiceStatus.Healthy), _replication);
         }
 
         return bus.CastAsync(BusTopics.Conductor, ConductorMethods.Heartbeat, HoardJson.ToElement(payload), cancellationToken);
@@ -256,6 +281,25 @@ internal sealed class GuestAgent(GuestConfig config, IMessageBus bus, IDatastore
                 return HoardJson.ToElement(new ConfigurationValues(await manager.GetConfigurationAsync(cancellationToken)));
             case GuestMethods.CreateBackup:
                 return HoardJson.ToElement(await CreateBackupAsync(HoardJson.FromElement<CreateBackupRequest>(message.Args), cancellationToken));
+            case GuestMethods.GetReplicaContext:
+                return HoardJson.ToElement(await manager.GetReplicaContextAsync(HoardJson.FromElement<ReplicaContextRequest>(message.Args), cancellationToken));
+            case GuestMethods.AttachReplica:
+                await manager.AttachReplicaAsync(HoardJson.FromElement<AttachReplicaRequest>(message.Args).Source, cancellationToken);
+                await ReportReplicationNowAsync(cancellationToken);
+                return null;
+            case GuestMethods.ForgetReplica:
+                await manager.ForgetReplicaAsync(HoardJson.FromElement<ForgetReplicaRequest>(message.Args).ReplicaId, cancellationToken);
+                return null;
+            case GuestMethods.GetReplicationStatus:
+                return await manager.GetReplicationStatusAsync(cancellationToken) is { } status ? HoardJson.ToElement(status) : null;
+            case GuestMethods.Promote:
+                var promoted = await manager.PromoteAsync(cancellationToken);
+                await ReportReplicationNowAsync(cancellationToken);
+                return HoardJson.ToElement(promoted);
+            case GuestMethods.Demote:
+                var demoted = await manager.DemoteAsync(cancellationToken);
+                await ReportReplicationNowAsync(cancellationToken);
+                return HoardJson.ToElement(demoted);
             case GuestMethods.SetWalArchive:
                 Backups.WalSpool.SaveTarget(config.Paths, HoardJson.FromElement<WalArchiveTarget>(message.Args));
                 log.Info("WAL archive target replaced (a rotated WAL token).");
@@ -263,6 +307,13 @@ internal sealed class GuestAgent(GuestConfig config, IMessageBus bus, IDatastore
             default:
                 throw new HandlerException(GuestErrorCodes.NotSupported, $"The guest does not know '{message.Method}'.");
         }
+    }
+
+    /// <summary>After a role change the conductor hears of it at once, not at the next beat.</summary>
+    private async Task ReportReplicationNowAsync(CancellationToken cancellationToken)
+    {
+        await ProbeReplicationAsync(cancellationToken);
+        _reportNow.Release();
     }
 
     /// <summary>A backup that fails on a full volume says so: the tool's own error rarely does.</summary>

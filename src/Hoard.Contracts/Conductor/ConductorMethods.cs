@@ -10,7 +10,8 @@ public static class ConductorMethods
 /// <summary>
 /// A guest's periodic report. <see cref="Fault"/> explains a FAILED status in words a user can act on;
 /// <see cref="Volume"/> says how full the volume is; <see cref="Crash"/> is present while the database server is
-/// crashing or has lately crashed.
+/// crashing or has lately crashed;
+/// <see cref="Replication"/> is present once the instance is a member of a replication set.
 /// </summary>
 public sealed record HeartbeatPayload(
     string InstanceId,
@@ -18,4 +19,5 @@ public sealed record HeartbeatPayload(
     string? Fault = null,
     string? FaultDetails = null,
     VolumeReport? Volume = null,
-    ServerCrashReport? Crash = null);
+    ServerCrashReport? Crash = null,
+    ReplicationReport? Replication = null);

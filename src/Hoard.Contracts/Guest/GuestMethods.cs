@@ -27,6 +27,18 @@ public static class GuestMethods
 
     /// <summary>Hoard's own: a new WAL archive target (a rotated WAL token) for an instance that archives its WAL.</summary>
     public const string SetWalArchive = "set_wal_archive";
+
+    // Replication (Trove's names where Trove has the verb).
+    public const string GetReplicaContext = "get_replica_context";
+    public const string AttachReplica = "attach_replica";
+    public const string ForgetReplica = "forget_replica";
+    public const string GetReplicationStatus = "get_replication_status";
+
+    /// <summary>A replica stops following and accepts writes (Trove's <c>enable_as_master</c> / <c>detach_replica</c>).</summary>
+    public const string Promote = "promote";
+
+    /// <summary>A source stops accepting writes, for a switchover (Trove's <c>demote_replication_master</c>); answers its final position.</summary>
+    public const string Demote = "demote";
 }
 
 /// <summary>Error codes a guest returns; the API maps each to a Trove fault.</summary>

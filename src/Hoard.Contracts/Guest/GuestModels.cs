@@ -31,6 +31,10 @@ public sealed record BoolResult(bool Value);
 
 /// <summary>Everything the guest needs to build its database server from nothing.</summary>
 /// <param name="WalArchive">Where to archive the write-ahead log, for datastores with point-in-time recovery.</param>
+/// <param name="ReplicaOf">Build a replica of this source instead of a new server: MariaDB restores <paramref name="Restore"/>
+/// (a snapshot of the source) and follows the source from the snapshot's GTID; PostgreSQL copies the source with
+/// <c>pg_basebackup</c> through the context's slot; Redis starts empty and lets <c>REPLICAOF</c> copy it. Databases and
+/// users come from the source; <paramref name="Databases"/> and <paramref name="Users"/> are empty.</param>
 public sealed record PrepareRequest(
     string Datastore,
     string DatastoreVersion,
@@ -41,7 +45,8 @@ public sealed record PrepareRequest(
     IReadOnlyList<UserSpec> Users,
     IReadOnlyDictionary<string, string>? ConfigOverrides = null,
     RestoreSource? Restore = null,
-    WalArchiveTarget? WalArchive = null);
+    WalArchiveTarget? WalArchive = null,
+    ReplicaContext? ReplicaOf = null);
 
 /// <summary>
 /// A new set of configuration overrides for a prepared instance. The guest rewrites its configuration so a

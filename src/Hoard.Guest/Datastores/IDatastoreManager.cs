@@ -66,4 +66,24 @@ internal interface IDatastoreManager : IAsyncDisposable
 
     /// <summary>The settings of the configuration file (host paths left out).</summary>
     Task<IReadOnlyDictionary<string, string>> GetConfigurationAsync(CancellationToken cancellationToken);
+
+    // Replication. A prepare with PrepareRequest.ReplicaOf builds a replica; these verbs change roles afterwards.
+
+    /// <summary>On a source (or a standalone instance about to become one): make it ready to serve the replica and say how to reach it. Idempotent.</summary>
+    Task<ReplicaContext> GetReplicaContextAsync(ReplicaContextRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Follow <paramref name="source"/> from now on, read-only, across restarts (re-point a replica; turn a demoted source into a replica).</summary>
+    Task AttachReplicaAsync(ReplicaContext source, CancellationToken cancellationToken);
+
+    /// <summary>On a source: the replica left the set; free what was kept for it. Unknown replicas are ignored.</summary>
+    Task ForgetReplicaAsync(string replicaId, CancellationToken cancellationToken);
+
+    /// <summary>The replication state now; null for a standalone instance that never took part in replication.</summary>
+    Task<ReplicationReport?> GetReplicationStatusAsync(CancellationToken cancellationToken);
+
+    /// <summary>A replica (or a demoted source) stops following and accepts writes; answers its position. Idempotent on a writable source.</summary>
+    Task<ReplicationReport> PromoteAsync(CancellationToken cancellationToken);
+
+    /// <summary>A source stops accepting writes (for a switchover) and answers its final position, which its replicas must reach.</summary>
+    Task<ReplicationReport> DemoteAsync(CancellationToken cancellationToken);
 }

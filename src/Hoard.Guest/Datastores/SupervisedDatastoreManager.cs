@@ -317,6 +317,24 @@ internal abstract class SupervisedDatastoreManager
         }
     }
 
+    /// <summary>
+    /// Runs a role change (attach, promote, demote) under the lifecycle lock: no prepare, start, stop or restart runs
+    /// beside it, and none of them starts while it stops or restarts the server.
+    /// </summary>
+    protected async Task<T> UnderLifecycleAsync<T>(Func<Task<T>> change, CancellationToken cancellationToken)
+    {
+        await _lifecycle.WaitAsync(cancellationToken);
+        try
+        {
+            ThrowUnlessPrepared();
+            return await change();
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
     /// <summary>Paths of this host mean nothing to the caller and tell more than it needs.</summary>
     private static bool IsHostPath(string value) => value.Trim().Trim('"', '\'').StartsWith('/');
 

@@ -77,6 +77,29 @@ public sealed class GuestClient(IMessageBus bus, string instanceId, TimeSpan? ti
     public async Task<CreateBackupResult> CreateBackupAsync(CreateBackupRequest request, TimeSpan timeout, CancellationToken cancellationToken) =>
         HoardJson.FromElement<CreateBackupResult>(await bus.CallAsync(_topic, GuestMethods.CreateBackup, HoardJson.ToElement(request), timeout, cancellationToken));
 
+    public async Task<ReplicaContext> GetReplicaContextAsync(string replicaId, CancellationToken cancellationToken) =>
+        HoardJson.FromElement<ReplicaContext>(await CallAsync(GuestMethods.GetReplicaContext,
+            HoardJson.ToElement(new ReplicaContextRequest(replicaId)), cancellationToken));
+
+    /// <summary>May restart the server (PostgreSQL): <paramref name="timeout"/> covers it.</summary>
+    public Task AttachReplicaAsync(ReplicaContext source, TimeSpan timeout, CancellationToken cancellationToken) =>
+        bus.CallAsync(_topic, GuestMethods.AttachReplica, HoardJson.ToElement(new AttachReplicaRequest(source)), timeout, cancellationToken);
+
+    public Task ForgetReplicaAsync(string replicaId, CancellationToken cancellationToken) =>
+        CallAsync(GuestMethods.ForgetReplica, HoardJson.ToElement(new ForgetReplicaRequest(replicaId)), cancellationToken);
+
+    /// <summary>Null for a standalone instance.</summary>
+    public async Task<ReplicationReport?> GetReplicationStatusAsync(CancellationToken cancellationToken) =>
+        await CallAsync(GuestMethods.GetReplicationStatus, null, cancellationToken) is { } reply && reply.ValueKind == JsonValueKind.Object
+            ? HoardJson.FromElement<ReplicationReport>(reply)
+            : null;
+
+    public async Task<ReplicationReport> PromoteAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        HoardJson.FromElement<ReplicationReport>(await bus.CallAsync(_topic, GuestMethods.Promote, null, timeout, cancellationToken));
+
+    public async Task<ReplicationReport> DemoteAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        HoardJson.FromElement<ReplicationReport>(await bus.CallAsync(_topic, GuestMethods.Demote, null, timeout, cancellationToken));
+
     private Task<JsonElement?> CallAsync(string method, JsonElement? args, CancellationToken cancellationToken) =>
         bus.CallAsync(_topic, method, args, _timeout, cancellationToken);
 }

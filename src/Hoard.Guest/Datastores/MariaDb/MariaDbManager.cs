@@ -310,4 +310,19 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
                 throw new HandlerException(GuestErrorCodes.NotReady, $"MariaDB is not answering: {e.Message}");
             }
         }, cancellationToken);
+
+    // Replication: not built yet for this datastore.
+    public Task<ReplicaContext> GetReplicaContextAsync(ReplicaContextRequest request, CancellationToken cancellationToken) => throw ReplicationNotBuilt();
+
+    public Task AttachReplicaAsync(ReplicaContext source, CancellationToken cancellationToken) => throw ReplicationNotBuilt();
+
+    public Task ForgetReplicaAsync(string replicaId, CancellationToken cancellationToken) => throw ReplicationNotBuilt();
+
+    public Task<ReplicationReport?> GetReplicationStatusAsync(CancellationToken cancellationToken) => Task.FromResult<ReplicationReport?>(null);
+
+    public Task<ReplicationReport> PromoteAsync(CancellationToken cancellationToken) => throw ReplicationNotBuilt();
+
+    public Task<ReplicationReport> DemoteAsync(CancellationToken cancellationToken) => throw ReplicationNotBuilt();
+
+    private static HandlerException ReplicationNotBuilt() => new(GuestErrorCodes.NotSupported, "Replication is not supported for this datastore yet.");
 }

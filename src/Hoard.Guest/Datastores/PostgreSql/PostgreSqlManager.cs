@@ -322,4 +322,19 @@ internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastore
     /// <summary>The server is starting, stopping or has gone (class 57 and 08), rather than refusing a statement.</summary>
     private static bool IsConnectionFailure(PostgresException e) =>
         e.SqlState.StartsWith("57", StringComparison.Ordinal) || e.SqlState.StartsWith("08", StringComparison.Ordinal);
+
+    // Replication: not built yet for this datastore.
+    public Task<ReplicaContext> GetReplicaContextAsync(ReplicaContextRequest request, CancellationToken cancellationToken) => throw ReplicationNotBuilt();
+
+    public Task AttachReplicaAsync(ReplicaContext source, CancellationToken cancellationToken) => throw ReplicationNotBuilt();
+
+    public Task ForgetReplicaAsync(string replicaId, CancellationToken cancellationToken) => throw ReplicationNotBuilt();
+
+    public Task<ReplicationReport?> GetReplicationStatusAsync(CancellationToken cancellationToken) => Task.FromResult<ReplicationReport?>(null);
+
+    public Task<ReplicationReport> PromoteAsync(CancellationToken cancellationToken) => throw ReplicationNotBuilt();
+
+    public Task<ReplicationReport> DemoteAsync(CancellationToken cancellationToken) => throw ReplicationNotBuilt();
+
+    private static HandlerException ReplicationNotBuilt() => new(GuestErrorCodes.NotSupported, "Replication is not supported for this datastore yet.");
 }
