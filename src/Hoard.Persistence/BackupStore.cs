@@ -110,12 +110,13 @@ public sealed class BackupStore(StateDb db, TimeProvider time)
     /// The instance whose build will restore <paramref name="id"/> (a running provision workflow lists it among its
     /// layers), or null.
     /// </summary>
-    public async Task<string?> FindRestoringInstanceAsync(string id, CancellationToken cancellationToken)
+    /// <param name="exceptInstanceId">An instance whose build does not count (the one asking).</param>
+    public async Task<string?> FindRestoringInstanceAsync(string id, CancellationToken cancellationToken, string? exceptInstanceId = null)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
         return await connection.ExecuteScalarAsync<string?>(
-            "SELECT w.instance_id FROM workflows w WHERE w.status = 'RUNNING' AND json_valid(w.data) " +
-            "AND EXISTS (SELECT 1 FROM json_each(w.data, '$.restore_layers') l WHERE l.value = @id) LIMIT 1", new { id });
+            "SELECT w.instance_id FROM workflows w WHERE w.status = 'RUNNING' AND json_valid(w.data) AND w.instance_id IS NOT @exceptInstanceId " +
+            "AND EXISTS (SELECT 1 FROM json_each(w.data, '$.restore_layers') l WHERE l.value = @id) LIMIT 1", new { id, exceptInstanceId });
     }
 
     /// <summary>NEW → BUILDING, once: false when the backup was already started (or ended) before.</summary>

@@ -12,7 +12,7 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
     private const string Columns =
         "id, project_id, name, flavor_id, datastore_version_id, volume_size, task, server_status, service_status, " +
         "service_status_updated, address, port, bus_secret_hash, availability_zone, created, updated, deleted, deleted_at, " +
-        "configuration_id, configuration_applied, allowed_cidrs";
+        "configuration_id, configuration_applied, allowed_cidrs, replica_of, replication, replication_updated";
 
     /// <summary>Insert an instance and the workflow that builds it, atomically.</summary>
     public async Task InsertAsync(InstanceRecord instance, WorkflowRecord workflow, CancellationToken cancellationToken)
@@ -29,25 +29,38 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
     /// cannot both take the last slot.
     /// </summary>
     /// <returns>The resources the instance would exceed (then nothing was inserted); empty when it was inserted.</returns>
-    public async Task<IReadOnlyList<string>> TryInsertWithinQuotaAsync(InstanceRecord instance, WorkflowRecord workflow,
+    public Task<IReadOnlyList<string>> TryInsertWithinQuotaAsync(InstanceRecord instance, WorkflowRecord workflow,
+        IReadOnlyDictionary<string, int> defaultLimits, CancellationToken cancellationToken) =>
+        TryInsertWithinQuotaAsync([(instance, workflow)], defaultLimits, cancellationToken);
+
+    /// <summary>Several instances (replicas of one request) all within quota, or none.</summary>
+    public async Task<IReadOnlyList<string>> TryInsertWithinQuotaAsync(IReadOnlyList<(InstanceRecord Instance, WorkflowRecord Workflow)> builds,
         IReadOnlyDictionary<string, int> defaultLimits, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
-        var limits = await QuotaStore.LimitsAsync(connection, tx, instance.ProjectId, defaultLimits);
-        var usage = await QuotaStore.UsageAsync(connection, tx, instance.ProjectId);
-        var ramMb = await connection.ExecuteScalarAsync<long>("SELECT COALESCE(MAX(ram_mb), 0) FROM flavors WHERE id = @FlavorId",
-            new { instance.FlavorId }, tx);
+        var projectId = builds[0].Instance.ProjectId;
+        var limits = await QuotaStore.LimitsAsync(connection, tx, projectId, defaultLimits);
+        var usage = await QuotaStore.UsageAsync(connection, tx, projectId);
+        long ramMb = 0, volumes = 0;
+        foreach (var (instance, _) in builds)
+        {
+            ramMb += await connection.ExecuteScalarAsync<long>("SELECT COALESCE(MAX(ram_mb), 0) FROM flavors WHERE id = @FlavorId",
+                new { instance.FlavorId }, tx);
+            volumes += instance.VolumeSize;
+        }
+
         var exceeded = QuotaStore.Exceeded(limits, usage, new Dictionary<string, long>
         {
-            [QuotaStore.Instances] = 1, [QuotaStore.Ram] = ramMb, [QuotaStore.Volumes] = instance.VolumeSize,
+            [QuotaStore.Instances] = builds.Count, [QuotaStore.Ram] = ramMb, [QuotaStore.Volumes] = volumes,
         });
         if (exceeded.Count > 0)
         {
             return exceeded;
         }
 
-        await InsertRowsAsync(connection, tx, instance, workflow);
+        foreach (var (instance, workflow) in builds)
+            await InsertRowsAsync(connection, tx, instance, workflow);
         await tx.CommitAsync(cancellationToken);
         return [];
     }
@@ -57,7 +70,7 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
         await connection.ExecuteAsync(
             $"INSERT INTO instances ({Columns}) VALUES (@Id, @ProjectId, @Name, @FlavorId, @DatastoreVersionId, @VolumeSize, " +
             "@Task, @ServerStatus, @ServiceStatus, @ServiceStatusUpdated, @Address, @Port, @BusSecretHash, @AvailabilityZone, " +
-            "@Created, @Updated, 0, NULL, @ConfigurationId, NULL, @AllowedCidrs)", Params(instance), tx);
+            "@Created, @Updated, 0, NULL, @ConfigurationId, NULL, @AllowedCidrs, @ReplicaOf, NULL, NULL)", Params(instance), tx);
         await WorkflowStore.InsertAsync(connection, tx, workflow);
     }
 
@@ -123,6 +136,82 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
     public Task SetServiceStatusAsync(string id, ServiceStatus status, DateTimeOffset reported, CancellationToken cancellationToken) =>
         ExecuteAsync("UPDATE instances SET service_status = @status, service_status_updated = @reported WHERE id = @id",
             new { id, status = status.ToString(), reported = Ts.Of(reported) }, cancellationToken);
+
+    /// <summary>A heartbeat: the service status and the replication state (null for a standalone instance), as of <paramref name="reported"/>.</summary>
+    public Task RecordHeartbeatAsync(string id, ServiceStatus status, string? replication, DateTimeOffset reported, CancellationToken cancellationToken) =>
+        ExecuteAsync("UPDATE instances SET service_status = @status, service_status_updated = @reported, replication = @replication, " +
+                     "replication_updated = CASE WHEN @replication IS NULL THEN NULL ELSE @reported END WHERE id = @id",
+            new { id, status = status.ToString(), reported = Ts.Of(reported), replication }, cancellationToken);
+
+    /// <summary>The live replicas of <paramref name="sourceId"/>, oldest first.</summary>
+    public async Task<IReadOnlyList<InstanceRecord>> ListReplicasAsync(string sourceId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return [.. await connection.QueryAsync<InstanceRecord>(
+            $"SELECT {Columns} FROM instances WHERE deleted = 0 AND replica_of = @sourceId ORDER BY created, id", new { sourceId })];
+    }
+
+    /// <summary>The live replicas of each of <paramref name="sourceIds"/> (ids, oldest first); sources without replicas are absent.</summary>
+    public async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> ListReplicasOfAsync(IReadOnlyCollection<string> sourceIds,
+        CancellationToken cancellationToken)
+    {
+        if (sourceIds.Count == 0)
+            return new Dictionary<string, IReadOnlyList<string>>();
+        await using var connection = await db.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(string Id, string ReplicaOf)>(
+            "SELECT id, replica_of FROM instances WHERE deleted = 0 AND replica_of IN @sourceIds ORDER BY created, id",
+            new { sourceIds = sourceIds.ToArray() });
+        return rows.GroupBy(r => r.ReplicaOf).ToDictionary(g => g.Key, g => (IReadOnlyList<string>)[.. g.Select(r => r.Id)]);
+    }
+
+    /// <summary>Make <paramref name="id"/> follow <paramref name="sourceId"/> (null: a standalone instance or a source).</summary>
+    public Task SetReplicaOfAsync(string id, string? sourceId, CancellationToken cancellationToken) =>
+        ExecuteAsync("UPDATE instances SET replica_of = @sourceId, updated = @now WHERE id = @id",
+            new { id, sourceId, now = Ts.Of(time.GetUtcNow()) }, cancellationToken);
+
+    /// <summary>
+    /// Start a workflow that acts on a whole replication set: every member leaves <paramref name="allowedFrom"/> for
+    /// <paramref name="task"/> in one transaction, or none does (false) when any of them is busy or gone.
+    /// </summary>
+    public async Task<bool> TryBeginSetAsync(IReadOnlyCollection<string> memberIds, InstanceTask task, WorkflowRecord workflow,
+        IReadOnlyCollection<InstanceTask> allowedFrom, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        var changed = await connection.ExecuteAsync(
+            "UPDATE instances SET task = @task, updated = @now WHERE id IN @memberIds AND deleted = 0 AND task IN @allowed",
+            new { memberIds = memberIds.ToArray(), task = task.ToString(), now = Ts.Of(time.GetUtcNow()), allowed = allowedFrom.Select(t => t.ToString()).ToArray() }, tx);
+        if (changed != memberIds.Count)
+        {
+            await tx.RollbackAsync(cancellationToken);
+            return false;
+        }
+
+        await WorkflowStore.InsertAsync(connection, tx, workflow);
+        await tx.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    /// <summary>
+    /// End a set-wide task: each member still in <paramref name="expected"/> gets <paramref name="task"/>, and its source
+    /// as <paramref name="replicaOf"/> says (a member not in it keeps its own), in one transaction.
+    /// </summary>
+    public async Task FinishSetAsync(IReadOnlyCollection<string> memberIds, InstanceTask expected, InstanceTask task,
+        IReadOnlyDictionary<string, string?>? replicaOf, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        var now = Ts.Of(time.GetUtcNow());
+        foreach (var (id, source) in replicaOf ?? new Dictionary<string, string?>())
+        {
+            await connection.ExecuteAsync("UPDATE instances SET replica_of = @source, updated = @now WHERE id = @id AND deleted = 0",
+                new { id, source, now }, tx);
+        }
+
+        await connection.ExecuteAsync("UPDATE instances SET task = @task, updated = @now WHERE id IN @memberIds AND task = @expected",
+            new { memberIds = memberIds.ToArray(), task = task.ToString(), expected = expected.ToString(), now }, tx);
+        await tx.CommitAsync(cancellationToken);
+    }
 
     public Task SetNameAsync(string id, string name, CancellationToken cancellationToken) =>
         ExecuteAsync("UPDATE instances SET name = @name, updated = @now WHERE id = @id",
@@ -294,7 +383,7 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
         i.Id, i.ProjectId, i.Name, i.FlavorId, i.DatastoreVersionId, i.VolumeSize,
         Task = i.Task.ToString(), ServerStatus = i.ServerStatus.ToString(), ServiceStatus = i.ServiceStatus.ToString(),
         ServiceStatusUpdated = Ts.Of(i.ServiceStatusUpdated), i.Address, i.Port, i.BusSecretHash, i.AvailabilityZone,
-        Created = Ts.Of(i.Created), Updated = Ts.Of(i.Updated), i.ConfigurationId, i.AllowedCidrs,
+        Created = Ts.Of(i.Created), Updated = Ts.Of(i.Updated), i.ConfigurationId, i.AllowedCidrs, i.ReplicaOf,
     };
 
     internal static DbTransaction? NoTransaction => null;

@@ -95,5 +95,13 @@ internal static class Schema
             timeline INTEGER NOT NULL, segment INTEGER, size INTEGER NOT NULL, checksum TEXT NOT NULL, encrypted INTEGER NOT NULL,
             storage_driver TEXT NOT NULL, end_time TEXT NOT NULL, archived TEXT NOT NULL, PRIMARY KEY (instance_id, name));
         """,
+        // 8: replication. replica_of is the source a replica follows (Trove's slave_of_id); replication the latest
+        // ReplicationReport its guest sent (JSON), replication_updated when.
+        """
+        ALTER TABLE instances ADD COLUMN replica_of TEXT;
+        ALTER TABLE instances ADD COLUMN replication TEXT;
+        ALTER TABLE instances ADD COLUMN replication_updated TEXT;
+        CREATE INDEX ix_instances_replica_of ON instances (replica_of) WHERE deleted = 0 AND replica_of IS NOT NULL;
+        """,
     ];
 }

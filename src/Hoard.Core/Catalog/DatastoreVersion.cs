@@ -61,10 +61,24 @@ public sealed record DatastoreCapabilities
     /// </summary>
     public bool PointInTimeRecovery { get; set; }
 
+    /// <summary>
+    /// How a new replica gets its copy of the source: <see cref="ReplicaSeeds.Backup"/> (restored from a fresh physical
+    /// backup of the source, then following it from the backup's position) or <see cref="ReplicaSeeds.Stream"/> (the
+    /// replica's guest copies the source itself); null when the version has no replication.
+    /// </summary>
+    public string? ReplicaSeed { get; set; }
+
     /// <summary>How a boolean configuration value is written in the datastore's configuration (e.g. ON, on, yes).</summary>
     public string BooleanTrue { get; set; } = "ON";
 
     public string BooleanFalse { get; set; } = "OFF";
+}
+
+/// <summary>The values of <see cref="DatastoreCapabilities.ReplicaSeed"/>.</summary>
+public static class ReplicaSeeds
+{
+    public const string Backup = "backup";
+    public const string Stream = "stream";
 }
 
 /// <summary>

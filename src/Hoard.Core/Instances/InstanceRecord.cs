@@ -28,6 +28,14 @@ public sealed class InstanceRecord
 
     /// <summary>Networks allowed to connect, as <see cref="Hoard.Core.Instances.AllowedCidrs.ToStored"/> writes them; null for everyone.</summary>
     public string? AllowedCidrs { get; set; }
+
+    /// <summary>The source this instance replicates from; null unless it is a replica.</summary>
+    public string? ReplicaOf { get; set; }
+
+    /// <summary>The latest <see cref="ReplicationReport"/> its guest sent (JSON); null for a standalone instance.</summary>
+    public string? Replication { get; set; }
+
+    public DateTimeOffset? ReplicationUpdated { get; set; }
     public DateTimeOffset Created { get; set; }
     public DateTimeOffset Updated { get; set; }
     public bool Deleted { get; set; }

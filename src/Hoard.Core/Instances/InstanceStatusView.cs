@@ -20,6 +20,9 @@ public static class InstanceStatusView
             InstanceTask.RestartRequired => "RESTART_REQUIRED",
             InstanceTask.Deleting => server == ServerStatus.Error ? "ERROR" : "SHUTDOWN",
             InstanceTask.BackingUp => "BACKUP",
+            InstanceTask.Promoting => "PROMOTE",
+            InstanceTask.Ejecting => "EJECT",
+            InstanceTask.Detaching => "DETACH",
             _ when backupRunning => "BACKUP",
             _ => server switch
             {

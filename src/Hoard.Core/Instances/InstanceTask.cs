@@ -15,10 +15,22 @@ public enum InstanceTask
 
     /// <summary>A backup of the instance is being taken (Trove shows BACKUP while a backup runs).</summary>
     BackingUp,
+
+    /// <summary>A replica is being promoted to source (Trove's PROMOTING; all members of the set).</summary>
+    Promoting,
+
+    /// <summary>A dead source is being replaced by its most advanced replica (Trove's EJECTING; all members of the set).</summary>
+    Ejecting,
+
+    /// <summary>A replica is leaving its set to become a standalone instance (Trove's DETACHING).</summary>
+    Detaching,
     BuildingError,
     BuildingErrorTimeout,
     RebootingError,
     DeletingError,
+    PromotionError,
+    EjectionError,
+    DetachingError,
 }
 
 public static class InstanceTaskExtensions

@@ -10,7 +10,7 @@ internal static class DatabasesApi
 {
     public static void MapDatabasesApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1.0/{projectId}/instances/{id}/databases");
+        var group = app.MapGroup("/v1.0/{projectId}/instances/{id}/databases").RefuseChangesOnReplicas();
         group.MapPost("", CreateAsync);
         group.MapGet("", ListAsync);
         group.MapGet("/{name}", (string name) =>

@@ -22,6 +22,7 @@ internal static class InstancesApi
     [
         InstanceTask.None, InstanceTask.Rebooting, InstanceTask.Resizing, InstanceTask.RestartRequired, InstanceTask.Updating,
         InstanceTask.BuildingError, InstanceTask.BuildingErrorTimeout, InstanceTask.RebootingError, InstanceTask.DeletingError,
+        InstanceTask.PromotionError, InstanceTask.EjectionError, InstanceTask.DetachingError,
     ];
 
     public static void MapInstancesApi(this IEndpointRouteBuilder app)
@@ -45,16 +46,15 @@ internal static class InstancesApi
         var (limit, marker) = Views.Page(http.Request);
         var page = await instances.ListAsync(http.Token().ProjectId, limit, marker, cancellationToken);
         var versions = (await catalog.ListVersionsAsync(cancellationToken)).ToDictionary(v => v.Id);
-        var items = new JsonArray();
-        foreach (var i in page)
+        var views = page.Select(i =>
         {
             var version = versions.GetValueOrDefault(i.DatastoreVersionId);
-            items.Add(detail
+            return (i, detail
                 ? Views.InstanceDetail(i, version, null, null, options.BaseUrl, options.Region)
                 : Views.Instance(i, version, options.BaseUrl, options.Region));
-        }
-
-        var body = new JsonObject { ["instances"] = items };
+        }).ToList();
+        await ReplicationApi.AddLinksAsync(views, instances, options.BaseUrl, cancellationToken);
+        var body = new JsonObject { ["instances"] = new JsonArray([.. views.Select(v => (JsonNode)v.Item2)]) };
         Views.AddNextLink(body, http.Request, limit, page.Count, page.LastOrDefault()?.Id);
         return Reply.Json(body);
     }
@@ -68,6 +68,7 @@ internal static class InstancesApi
         AccessChange.AddEnforcement(view, instance, network);
         view["resources"] = Views.Resources(await compute.DescribeResourceLimitsAsync(instance.Id, cancellationToken));
         await RecoveryWindowApi.AddAsync(view, instance, catalog, recoveryWindows, cancellationToken);
+        await ReplicationApi.AddStateAsync(view, instance, instances, cancellationToken);
         return Reply.Json(new JsonObject { ["instance"] = view });
     }
 
@@ -80,6 +81,7 @@ internal static class InstancesApi
             ? await volumes.GetUsedBytesAsync(instance.Id, cancellationToken)
             : null;
         var view = Views.InstanceDetail(instance, version, fault, used, options.BaseUrl, options.Region);
+        await ReplicationApi.AddLinksAsync([(instance, view)], instances, options.BaseUrl, cancellationToken);
         if (instance.ConfigurationId is { } configurationId)
         {
             var group = await configurations.GetAsync(configurationId, null, cancellationToken);
@@ -96,19 +98,36 @@ internal static class InstancesApi
 
     private static async Task<IResult> CreateAsync(HttpContext http, InstanceStore instances, CatalogStore catalog,
         ConfigurationStore configurations, BackupStore backups, RecoveryWindows recoveryWindows, IVolumeProvider volumes,
-        INetworkAccessProvider network, WorkflowEngine engine, IOptions<HoardOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        INetworkAccessProvider network, WorkflowEngine engine, InstanceAccess instanceAccess, IOptions<HoardOptions> options, TimeProvider time,
+        CancellationToken cancellationToken)
     {
         var token = http.Token();
         Policy.RequireWriter(http);
         var spec = Body.Wrapper(await Body.ReadAsync(http.Request, cancellationToken), "instance");
         const string path = "instance";
         var name = Body.NonEmptyName(spec, "name", path);
-        foreach (var unsupported in new[] { "replica_of", "replica_count", "nics", "modules", "locality", "cluster_config" })
+        foreach (var unsupported in new[] { "nics", "modules", "locality", "cluster_config" })
         {
             if (spec[unsupported] is not null)
             {
                 throw TroveFault.NotImplemented($"'{unsupported}' is not supported by this Hoard release yet.");
             }
+        }
+
+        if (ReplicationApi.IsReplicaRequest(spec))
+        {
+            var builds = await ReplicationApi.PlanAsync(http, spec, path, name, instanceAccess, catalog, time, cancellationToken);
+            var exceededByReplicas = await instances.TryInsertWithinQuotaAsync(builds, QuotasApi.Defaults(options.Value), cancellationToken);
+            if (exceededByReplicas.Count > 0)
+            {
+                throw QuotasApi.Exceeded(exceededByReplicas);
+            }
+
+            engine.Poke();
+            var first = builds[0].Instance;
+            var replicaView = await DetailAsync(first, instances, catalog, configurations, volumes, options.Value, cancellationToken);
+            AccessChange.AddEnforcement(replicaView, first, network);
+            return Reply.Json(new JsonObject { ["instance"] = replicaView });
         }
 
         var allowedCidrs = Body.Object(spec, "access", path) is { } access ? AccessChange.Parse(access, path + ".access", network) : null;
@@ -197,7 +216,8 @@ internal static class InstancesApi
     }
 
     private static async Task<IResult> UpdateAsync(HttpContext http, string id, InstanceAccess access, InstanceStore instances,
-        CatalogStore catalog, ConfigurationStore configurations, ConfigurationApplier applier, CancellationToken cancellationToken)
+        CatalogStore catalog, ConfigurationStore configurations, ConfigurationApplier applier, WorkflowEngine engine, TimeProvider time,
+        CancellationToken cancellationToken)
     {
         Policy.RequireWriter(http);
         var instance = await access.GetAsync(http, id, cancellationToken);
@@ -209,13 +229,19 @@ internal static class InstancesApi
             throw TroveFault.BadRequest("Only one attribute (except 'name') is allowed to be updated at a time.");
         }
 
-        if (others.Count == 1 && others[0] is not ("configuration" or "access"))
+        if (others.Count == 1 && others[0] is not ("configuration" or "access" or "replica_of" or "slave_of"))
         {
             throw TroveFault.NotImplemented($"Updating '{others[0]}' is not supported by this Hoard release yet.");
         }
 
         // A new name is checked before anything else changes.
         var name = spec.ContainsKey("name") ? Body.NonEmptyName(spec, "name", "instance") : null;
+        if (others is ["replica_of" or "slave_of"])
+        {
+            // As in Trove, any value detaches.
+            await ReplicationApi.BeginDetachAsync(instance, instances, engine, time, cancellationToken);
+        }
+
         if (spec.ContainsKey("access"))
         {
             await AccessChange.BeginAsync(http, instance, spec["access"], cancellationToken);
@@ -223,6 +249,7 @@ internal static class InstancesApi
 
         // As in Trove, "configuration": null and an empty body both detach.
         var detach = spec.Count == 0 || (spec.ContainsKey("configuration") && spec["configuration"] is null);
+        detach = detach && others is not ["replica_of" or "slave_of"];
         var attach = spec.ContainsKey("configuration") && !detach ? Body.Reference(spec, "configuration", "instance") : null;
         if (attach is not null || detach)
         {
@@ -283,6 +310,8 @@ internal static class InstancesApi
             throw InstanceAccess.NotAvailable(instance);
         }
 
+        await ReplicationApi.RefuseDeletingSourceAsync(instance, instances, cancellationToken);
+
         // BUILD is refused as Trove refuses it; an admin's reset_status (the client's force delete) ends the build first.
         if (!await instances.TryBeginDeleteAsync(instance.Id, DeleteInstanceWorkflow.Create(instance.Id, time.GetUtcNow()),
                 DeletableFrom, cancellationToken))
@@ -295,7 +324,7 @@ internal static class InstancesApi
     }
 
     private static async Task<IResult> ActionAsync(HttpContext http, string id, InstanceAccess access, InstanceStore instances,
-        WorkflowEngine engine, TimeProvider time, CancellationToken cancellationToken)
+        WorkflowEngine engine, IOptions<HoardOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         var token = http.Token();
         Policy.RequireWriter(http);
@@ -342,8 +371,12 @@ internal static class InstancesApi
                 InstanceAccess.RequireAvailable(instance);
                 await ResizeAction.BeginAsync(http, instance, body[action], cancellationToken);
                 return Reply.Accepted();
-            case "promote_to_replica_source" or "eject_replica_source":
-                throw TroveFault.NotImplemented($"The '{action}' action is not supported by this Hoard release yet.");
+            case "promote_to_replica_source":
+                await ReplicationApi.BeginPromoteAsync(instance, instances, engine, time, cancellationToken);
+                return Reply.Accepted();
+            case "eject_replica_source":
+                await ReplicationApi.BeginEjectAsync(instance, instances, engine, options.Value, time, cancellationToken);
+                return Reply.Accepted();
             default:
                 throw TroveFault.BadRequest($"Invalid instance action: {action}.");
         }

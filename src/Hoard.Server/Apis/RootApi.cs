@@ -12,7 +12,7 @@ internal static class RootApi
 {
     public static void MapRootApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1.0/{projectId}/instances/{id}/root");
+        var group = app.MapGroup("/v1.0/{projectId}/instances/{id}/root").RefuseChangesOnReplicas();
         group.MapGet("", ShowAsync);
         group.MapPost("", EnableAsync);
         group.MapDelete("", DisableAsync);

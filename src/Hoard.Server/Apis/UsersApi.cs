@@ -11,7 +11,7 @@ internal static class UsersApi
 {
     public static void MapUsersApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1.0/{projectId}/instances/{id}/users");
+        var group = app.MapGroup("/v1.0/{projectId}/instances/{id}/users").RefuseChangesOnReplicas();
         group.MapPost("", CreateAsync);
         group.MapGet("", ListAsync);
         group.MapPut("", ChangePasswordsAsync);

@@ -70,7 +70,8 @@ internal sealed partial class ConductorService(
         }
 
         await _faults.RecordAsync(instance, heartbeat, cancellationToken);
-        await instances.SetServiceStatusAsync(instance.Id, heartbeat.Status, message.Sent, cancellationToken);
+        var replication = heartbeat.Replication is { } report ? HoardJson.ToElement(report).GetRawText() : null;
+        await instances.RecordHeartbeatAsync(instance.Id, heartbeat.Status, replication, message.Sent, cancellationToken);
         if (instance.ServiceStatus != heartbeat.Status)
         {
             engine.Wake(instance.Id);

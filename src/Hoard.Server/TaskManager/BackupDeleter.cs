@@ -13,7 +13,8 @@ internal sealed partial class BackupDeleter(BackupStore backups, BackupPipeline 
     /// </summary>
     /// <returns>False when storage refused (the backup is then DELETE_FAILED, with a fault).</returns>
     /// <exception cref="TroveFault">422 while the backup, or one built on it, runs or is being restored.</exception>
-    public async Task<bool> DeleteAsync(BackupRecord backup, CancellationToken cancellationToken)
+    /// <param name="builtInstanceId">An instance whose build restored the backup and no longer needs it (a replica's snapshot).</param>
+    public async Task<bool> DeleteAsync(BackupRecord backup, CancellationToken cancellationToken, string? builtInstanceId = null)
     {
         var chain = (await backups.ListDescendantsAsync(backup.Id, cancellationToken)).Append(backup).ToList();
         foreach (var b in chain)
@@ -25,7 +26,7 @@ internal sealed partial class BackupDeleter(BackupStore backups, BackupPipeline 
                     : $"Backup {b.Id}, built on backup {backup.Id}, is still running (status {b.Status}); delete once it has ended.");
             }
 
-            if (await backups.FindRestoringInstanceAsync(b.Id, cancellationToken) is { } restoring)
+            if (await backups.FindRestoringInstanceAsync(b.Id, cancellationToken, builtInstanceId) is { } restoring)
             {
                 throw TroveFault.Unprocessable($"Backup {b.Id} is being restored into instance {restoring}; delete it once that instance is built.");
             }

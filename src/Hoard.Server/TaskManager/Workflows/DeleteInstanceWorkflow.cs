@@ -17,6 +17,7 @@ internal sealed class DeleteInstanceWorkflow(
     IComputeProvider compute,
     IVolumeProvider volumes,
     NetworkAccessSync networkAccess,
+    Replication.ReplicationSets replication,
     IMessageBus bus) : IWorkflow
 {
     public const string Name = "delete_instance";
@@ -36,6 +37,7 @@ internal sealed class DeleteInstanceWorkflow(
         new("stop_guest", TimeSpan.FromSeconds(60), StopAsync),
         new("release_resources", TimeSpan.FromSeconds(60), ReleaseAsync),
         new("settle", AbandonedStepGrace + TimeSpan.FromSeconds(60), SettleAsync),
+        new("leave_replication_set", TimeSpan.FromSeconds(30), LeaveReplicationSetAsync),
         new("forget_instance", TimeSpan.FromSeconds(30), ForgetAsync),
     ];
 
@@ -71,6 +73,14 @@ internal sealed class DeleteInstanceWorkflow(
         var settled = context.Time.GetUtcNow() >= started + AbandonedStepGrace;
         await SweepAsync(context.InstanceId, cancellationToken);
         return settled ? StepOutcome.Next : StepOutcome.WaitFor(SweepInterval);
+    }
+
+    /// <summary>A deleted replica's source frees what it kept for it (PostgreSQL's slot would hold WAL forever).</summary>
+    private async Task<StepOutcome> LeaveReplicationSetAsync(WorkflowContext context, CancellationToken cancellationToken)
+    {
+        if (await instances.GetAsync(context.InstanceId, cancellationToken) is { ReplicaOf: { } sourceId })
+            await replication.ForgetAsync(sourceId, context.InstanceId, cancellationToken);
+        return StepOutcome.Next;
     }
 
     private async Task<StepOutcome> ForgetAsync(WorkflowContext context, CancellationToken cancellationToken)

@@ -35,6 +35,7 @@ internal sealed partial class ProvisionInstanceWorkflow(
     BackupPipeline backupPipeline,
     TransferTokens transferTokens,
     PointInTimeProvisioning pointInTime,
+    ReplicaProvisioning replicas,
     IOptions<HoardOptions> options,
     ILogger<ProvisionInstanceWorkflow> logger) : IWorkflow
 {
@@ -56,6 +57,8 @@ internal sealed partial class ProvisionInstanceWorkflow(
 
     public IReadOnlyList<WorkflowStep> Steps =>
     [
+        new("replica_context", TimeSpan.FromSeconds(60), replicas.FetchContextAsync),
+        new("snapshot_source", TimeSpan.FromSeconds(options.Value.BackupTimeoutSeconds + 60), replicas.SnapshotSourceAsync),
         new("verify_backup", RestoreTimeout, VerifyBackupAsync),
         new("allocate_resources", TimeSpan.FromSeconds(30), AllocateAsync),
         new("start_guest", TimeSpan.FromSeconds(30), StartGuestAsync),
@@ -67,8 +70,10 @@ internal sealed partial class ProvisionInstanceWorkflow(
 
     /// <param name="restoreLayers">For a restore: the backups to restore, oldest (the full one) first.</param>
     /// <param name="pointInTime">For a point-in-time restore: its source instance and target time.</param>
+    /// <param name="replicaSnapshotId">For a replica (<see cref="InstanceRecord.ReplicaOf"/>) of a datastore seeded from a backup:
+    /// the id of the snapshot of the source its siblings share.</param>
     public static WorkflowRecord Create(InstanceRecord instance, IReadOnlyList<DatabaseSpec> databases, IReadOnlyList<UserSpec> users,
-        IReadOnlyList<BackupRecord>? restoreLayers = null, PointInTimeTarget? pointInTime = null)
+        IReadOnlyList<BackupRecord>? restoreLayers = null, PointInTimeTarget? pointInTime = null, string? replicaSnapshotId = null)
     {
         var record = new WorkflowRecord
         {
@@ -85,6 +90,11 @@ internal sealed partial class ProvisionInstanceWorkflow(
         }
 
         PointInTimeProvisioning.Record(context, pointInTime);
+        if (instance.ReplicaOf is { } sourceId)
+        {
+            ReplicaProvisioning.Record(context, sourceId, replicaSnapshotId);
+        }
+
         record.Data = context.ToJsonString();
         return record;
     }
@@ -194,7 +204,7 @@ internal sealed partial class ProvisionInstanceWorkflow(
         await instances.SetServerStatusAsync(instance.Id, ServerStatus.Build, cancellationToken);
         await new GuestClient(bus, instance.Id).PrepareAsync(new PrepareRequest(version.DatastoreName, version.Name, flavor.RamMb,
             flavor.Vcpus, instance.VolumeSize, databases, users, configuration.Overrides, restore,
-            await pointInTime.ArchiveTargetAsync(context, instance, version, cancellationToken)), cancellationToken);
+            await pointInTime.ArchiveTargetAsync(context, instance, version, cancellationToken), replicas.Context(context)), cancellationToken);
         _prepareSent[context.WorkflowId] = Stopwatch.GetTimestamp();
     }
 
@@ -261,6 +271,7 @@ internal sealed partial class ProvisionInstanceWorkflow(
         ForgetPasswords(context);
         _prepareSent.TryRemove(context.WorkflowId, out _);
         transferTokens.Revoke(context.WorkflowId);
+        await replicas.CompleteAsync(context, cancellationToken);
         return StepOutcome.Next;
     }
 
@@ -269,6 +280,7 @@ internal sealed partial class ProvisionInstanceWorkflow(
         ForgetPasswords(context);
         _prepareSent.TryRemove(context.WorkflowId, out _);
         transferTokens.Revoke(context.WorkflowId);
+        await replicas.FailedAsync(context, cancellationToken);
         var task = fault.TimedOut && fault.Step is "await_guest" or "await_restore"
             ? InstanceTask.BuildingErrorTimeout
             : InstanceTask.BuildingError;

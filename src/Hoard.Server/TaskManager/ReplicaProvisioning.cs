@@ -1,0 +1,158 @@
+using System.Text.Json.Nodes;
+using Hoard.Contracts;
+using Hoard.Contracts.Bus;
+using Hoard.Contracts.Guest;
+using Hoard.Core.Backups;
+using Hoard.Core.Workflows;
+using Hoard.Messaging.Clients;
+using Hoard.Persistence;
+using Hoard.Server.Trove;
+
+namespace Hoard.Server.TaskManager;
+
+/// <summary>
+/// The replica's part of a build: ask the source for its replica context (its replication account; PostgreSQL's slot),
+/// and, where the datastore seeds replicas from a backup (MariaDB), take a fresh physical backup of the source and
+/// restore it. Replicas of one request share one snapshot: the first build to get there starts it, the others wait for
+/// it, and the last one built deletes it. The context holds the source's replication password: it is kept in the
+/// workflow's state only until the guest has it.
+/// </summary>
+internal sealed partial class ReplicaProvisioning(
+    InstanceStore instances,
+    BackupStore backups,
+    BackupStarter backupStarter,
+    BackupDeleter backupDeleter,
+    IMessageBus bus,
+    ILogger<ReplicaProvisioning> logger)
+{
+    private const string SourceKey = "replica_source";
+    private const string SnapshotKey = "replica_snapshot";
+    private const string ContextKey = "replica_context";
+
+    /// <summary>The backups to restore: ProvisionInstanceWorkflow's key, read by BackupStore to find running restores.</summary>
+    private const string RestoreLayersKey = "restore_layers";
+
+    /// <param name="snapshotId">The id the shared snapshot of the source will have, for datastores seeded from a backup.</param>
+    public static void Record(JsonObject data, string sourceId, string? snapshotId)
+    {
+        data[SourceKey] = sourceId;
+        if (snapshotId is not null)
+        {
+            data[SnapshotKey] = snapshotId;
+            // Listed from the start: the snapshot cannot be deleted while any of its replicas may still restore it.
+            data[RestoreLayersKey] = new JsonArray(snapshotId);
+        }
+    }
+
+    public static string? SourceOf(WorkflowContext context) => context.GetString(SourceKey);
+
+    /// <summary>The source's context, fetched once per build (a resent prepare reuses it).</summary>
+    public async Task<StepOutcome> FetchContextAsync(WorkflowContext context, CancellationToken cancellationToken)
+    {
+        if (SourceOf(context) is not { } sourceId || context.Data[ContextKey] is not null)
+            return StepOutcome.Next;
+        var source = await instances.GetAsync(sourceId, cancellationToken);
+        if (source is null)
+            return StepOutcome.Fail($"Source instance {sourceId} was deleted before its replica was built.");
+        try
+        {
+            var replicaContext = await new GuestClient(bus, sourceId).GetReplicaContextAsync(context.InstanceId, cancellationToken);
+            context.Set(ContextKey, replicaContext, HoardJson.Default.ReplicaContext);
+            return StepOutcome.Next;
+        }
+        catch (RemoteCallException e) when (e.Code is GuestErrorCodes.BadRequest or GuestErrorCodes.NotSupported)
+        {
+            return StepOutcome.Fail($"Source instance {sourceId} cannot serve a replica: {e.Message}");
+        }
+    }
+
+    /// <summary>Starts the shared snapshot of the source if no sibling has, and waits until it is COMPLETED.</summary>
+    public async Task<StepOutcome> SnapshotSourceAsync(WorkflowContext context, CancellationToken cancellationToken)
+    {
+        if (context.GetString(SnapshotKey) is not { } snapshotId)
+            return StepOutcome.Next;
+        var snapshot = await backups.GetAsync(snapshotId, cancellationToken);
+        if (snapshot is null)
+        {
+            var sourceId = context.RequireString(SourceKey);
+            var source = await instances.GetAsync(sourceId, cancellationToken);
+            if (source is null)
+                return StepOutcome.Fail($"Source instance {sourceId} was deleted before its replica was built.");
+            try
+            {
+                await backupStarter.StartAsync(source, new BackupRequest($"replication snapshot of {source.Name}",
+                    $"Taken to seed replica {context.InstanceId}; deleted once its replicas are built.", Incremental: false, ParentId: null,
+                    Id: snapshotId), cancellationToken);
+            }
+            catch (Exception e) when (e is TroveFault or System.Data.Common.DbException)
+            {
+                // The source is busy (a backup, a sibling's snapshot just started): try again until the step's deadline.
+                LogSnapshotWaiting(context.InstanceId, e.Message);
+            }
+
+            return StepOutcome.WaitFor(TimeSpan.FromSeconds(1));
+        }
+
+        return snapshot.Status switch
+        {
+            BackupStatus.Completed => StepOutcome.Next,
+            BackupStatus.Failed or BackupStatus.DeleteFailed => StepOutcome.Fail(
+                $"The snapshot of source instance {snapshot.InstanceId} that seeds the replica failed: {snapshot.Fault}"),
+            _ => StepOutcome.WaitFor(TimeSpan.FromMilliseconds(500)),
+        };
+    }
+
+    public ReplicaContext? Context(WorkflowContext context) => context.Get(ContextKey, HoardJson.Default.ReplicaContext);
+
+    /// <summary>The replica is built: the password goes, and the snapshot too once no sibling still needs it.</summary>
+    public async Task CompleteAsync(WorkflowContext context, CancellationToken cancellationToken)
+    {
+        context.Data.Remove(ContextKey);
+        await DeleteSnapshotAsync(context, cancellationToken);
+    }
+
+    /// <summary>The build failed: the source forgets the replica (PostgreSQL's slot would keep its WAL forever).</summary>
+    public async Task FailedAsync(WorkflowContext context, CancellationToken cancellationToken)
+    {
+        context.Data.Remove(ContextKey);
+        if (SourceOf(context) is { } sourceId)
+        {
+            try
+            {
+                await new GuestClient(bus, sourceId, TimeSpan.FromSeconds(10)).ForgetReplicaAsync(context.InstanceId, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogForgetFailed(e, sourceId, context.InstanceId);
+            }
+        }
+
+        await DeleteSnapshotAsync(context, cancellationToken);
+    }
+
+    private async Task DeleteSnapshotAsync(WorkflowContext context, CancellationToken cancellationToken)
+    {
+        if (context.GetString(SnapshotKey) is not { } snapshotId || await backups.GetAsync(snapshotId, cancellationToken) is not { } snapshot)
+            return;
+        // This build no longer needs it; a sibling's still running build may (then the sibling deletes it).
+        context.Data.Remove(RestoreLayersKey);
+        context.Data.Remove(SnapshotKey);
+        try
+        {
+            await backupDeleter.DeleteAsync(snapshot, cancellationToken, builtInstanceId: context.InstanceId);
+        }
+        catch (TroveFault e)
+        {
+            LogSnapshotKept(snapshotId, e.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {InstanceId}: waiting to snapshot its source ({Reason})")]
+    private partial void LogSnapshotWaiting(string instanceId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Source {SourceId} did not forget failed replica {ReplicaId}")]
+    private partial void LogForgetFailed(Exception e, string sourceId, string replicaId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replication snapshot {BackupId} kept for now: {Reason}")]
+    private partial void LogSnapshotKept(string backupId, string reason);
+}
