@@ -20,7 +20,7 @@ namespace Hoard.Server.TaskManager;
 internal sealed partial class ReplicaProvisioning(
     InstanceStore instances,
     BackupStore backups,
-    BackupStarter backupStarter,
+    IServiceProvider services,
     BackupDeleter backupDeleter,
     IMessageBus bus,
     ILogger<ReplicaProvisioning> logger)
@@ -80,7 +80,8 @@ internal sealed partial class ReplicaProvisioning(
                 return StepOutcome.Fail($"Source instance {sourceId} was deleted before its replica was built.");
             try
             {
-                await backupStarter.StartAsync(source, new BackupRequest($"replication snapshot of {source.Name}",
+                // Resolved here: the starter needs the workflow engine, which needs this workflow step.
+                await services.GetRequiredService<BackupStarter>().StartAsync(source, new BackupRequest($"replication snapshot of {source.Name}",
                     $"Taken to seed replica {context.InstanceId}; deleted once its replicas are built.", Incremental: false, ParentId: null,
                     Id: snapshotId), cancellationToken);
             }
