@@ -12,7 +12,7 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
     private const string Columns =
         "id, project_id, name, flavor_id, datastore_version_id, volume_size, task, server_status, service_status, " +
         "service_status_updated, address, port, bus_secret_hash, availability_zone, created, updated, deleted, deleted_at, " +
-        "configuration_id, configuration_applied, allowed_cidrs, replica_of, replication, replication_updated";
+        "configuration_id, configuration_applied, allowed_cidrs, replica_of, replication, replication_updated, last_healthy, replication_set";
 
     /// <summary>Insert an instance and the workflow that builds it, atomically.</summary>
     public async Task InsertAsync(InstanceRecord instance, WorkflowRecord workflow, CancellationToken cancellationToken)
@@ -70,7 +70,7 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
         await connection.ExecuteAsync(
             $"INSERT INTO instances ({Columns}) VALUES (@Id, @ProjectId, @Name, @FlavorId, @DatastoreVersionId, @VolumeSize, " +
             "@Task, @ServerStatus, @ServiceStatus, @ServiceStatusUpdated, @Address, @Port, @BusSecretHash, @AvailabilityZone, " +
-            "@Created, @Updated, 0, NULL, @ConfigurationId, NULL, @AllowedCidrs, @ReplicaOf, NULL, NULL)", Params(instance), tx);
+            "@Created, @Updated, 0, NULL, @ConfigurationId, NULL, @AllowedCidrs, @ReplicaOf, NULL, NULL, NULL, @ReplicationSet)", Params(instance), tx);
         await WorkflowStore.InsertAsync(connection, tx, workflow);
     }
 
@@ -140,8 +140,10 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
     /// <summary>A heartbeat: the service status and the replication state (null for a standalone instance), as of <paramref name="reported"/>.</summary>
     public Task RecordHeartbeatAsync(string id, ServiceStatus status, string? replication, DateTimeOffset reported, CancellationToken cancellationToken) =>
         ExecuteAsync("UPDATE instances SET service_status = @status, service_status_updated = @reported, replication = @replication, " +
-                     "replication_updated = CASE WHEN @replication IS NULL THEN NULL ELSE @reported END WHERE id = @id",
-            new { id, status = status.ToString(), reported = Ts.Of(reported), replication }, cancellationToken);
+                     "replication_updated = CASE WHEN @replication IS NULL THEN NULL ELSE @reported END, " +
+                     "last_healthy = CASE WHEN @serving THEN @reported ELSE last_healthy END WHERE id = @id",
+            new { id, status = status.ToString(), reported = Ts.Of(reported), replication, serving = status is ServiceStatus.Healthy or ServiceStatus.Running },
+            cancellationToken);
 
     /// <summary>The live replicas of <paramref name="sourceId"/>, oldest first.</summary>
     public async Task<IReadOnlyList<InstanceRecord>> ListReplicasAsync(string sourceId, CancellationToken cancellationToken)
@@ -190,6 +192,30 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
         await WorkflowStore.InsertAsync(connection, tx, workflow);
         await tx.CommitAsync(cancellationToken);
         return true;
+    }
+
+    /// <summary>
+    /// <paramref name="newSourceId"/> is its set's source from now on and <paramref name="oldSourceId"/> follows it, in one
+    /// transaction: the set's write endpoint never sees two sources, or none, because of this change.
+    /// </summary>
+    public async Task SwapSourceAsync(string newSourceId, string oldSourceId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        var now = Ts.Of(time.GetUtcNow());
+        await connection.ExecuteAsync("UPDATE instances SET replica_of = NULL, updated = @now WHERE id = @newSourceId", new { newSourceId, now }, tx);
+        await connection.ExecuteAsync("UPDATE instances SET replica_of = @newSourceId, updated = @now WHERE id = @oldSourceId",
+            new { newSourceId, oldSourceId, now }, tx);
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Live sources with replicas (for automatic failover).</summary>
+    public async Task<IReadOnlyList<InstanceRecord>> ListSourcesWithReplicasAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return [.. await connection.QueryAsync<InstanceRecord>(
+            $"SELECT {Columns} FROM instances s WHERE deleted = 0 AND replica_of IS NULL " +
+            "AND EXISTS (SELECT 1 FROM instances r WHERE r.replica_of = s.id AND r.deleted = 0)")];
     }
 
     /// <summary>
@@ -383,7 +409,7 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
         i.Id, i.ProjectId, i.Name, i.FlavorId, i.DatastoreVersionId, i.VolumeSize,
         Task = i.Task.ToString(), ServerStatus = i.ServerStatus.ToString(), ServiceStatus = i.ServiceStatus.ToString(),
         ServiceStatusUpdated = Ts.Of(i.ServiceStatusUpdated), i.Address, i.Port, i.BusSecretHash, i.AvailabilityZone,
-        Created = Ts.Of(i.Created), Updated = Ts.Of(i.Updated), i.ConfigurationId, i.AllowedCidrs, i.ReplicaOf,
+        Created = Ts.Of(i.Created), Updated = Ts.Of(i.Updated), i.ConfigurationId, i.AllowedCidrs, i.ReplicaOf, i.ReplicationSet,
     };
 
     internal static DbTransaction? NoTransaction => null;

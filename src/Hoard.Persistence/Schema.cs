@@ -96,12 +96,23 @@ internal static class Schema
             storage_driver TEXT NOT NULL, end_time TEXT NOT NULL, archived TEXT NOT NULL, PRIMARY KEY (instance_id, name));
         """,
         // 8: replication. replica_of is the source a replica follows (Trove's slave_of_id); replication the latest
-        // ReplicationReport its guest sent (JSON), replication_updated when.
+        // ReplicationReport its guest sent (JSON), replication_updated when; last_healthy the last report of a serving
+        // server (what automatic failover watches). A replication set outlives failovers: its endpoint always leads to the
+        // member that is the source now. replication_events records every switchover, eject and failover with its timings.
         """
         ALTER TABLE instances ADD COLUMN replica_of TEXT;
         ALTER TABLE instances ADD COLUMN replication TEXT;
         ALTER TABLE instances ADD COLUMN replication_updated TEXT;
+        ALTER TABLE instances ADD COLUMN last_healthy TEXT;
+        ALTER TABLE instances ADD COLUMN replication_set TEXT;
         CREATE INDEX ix_instances_replica_of ON instances (replica_of) WHERE deleted = 0 AND replica_of IS NOT NULL;
+        CREATE INDEX ix_instances_replication_set ON instances (replication_set) WHERE deleted = 0 AND replication_set IS NOT NULL;
+        CREATE TABLE replication_sets (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, endpoint_port INTEGER NOT NULL UNIQUE,
+            created TEXT NOT NULL);
+        CREATE TABLE replication_events (id INTEGER PRIMARY KEY AUTOINCREMENT, set_id TEXT NOT NULL, kind TEXT NOT NULL,
+            old_source TEXT, new_source TEXT, reason TEXT, detected TEXT, started TEXT NOT NULL, fenced TEXT, promoted TEXT,
+            finished TEXT, outcome TEXT, details TEXT);
+        CREATE INDEX ix_replication_events_set ON replication_events (set_id, id);
         """,
     ];
 }

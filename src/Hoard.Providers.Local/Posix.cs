@@ -7,6 +7,7 @@ internal static partial class Posix
 {
     public const int SigTerm = 15;
     public const int SigKill = 9;
+    public const int SigUsr2 = 12;
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int kill(int pid, int sig);

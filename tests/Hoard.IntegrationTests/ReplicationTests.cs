@@ -27,7 +27,7 @@ public sealed class ReplicationTests(HoardServerFixture server)
     [InlineData("redis")]
     public async Task Replica_Follows_SwitchesOverWithoutLoss_AndDetaches(string datastore)
     {
-        var store = Store.For(datastore);
+        var store = Store.For(datastore, Password);
         var source = await CreateAsync(store.Body($"{datastore}-repl-src"));
         await store.InitialiseAsync(source.Ip);
         await store.WriteAsync(source.Ip, "before", "1");
@@ -98,9 +98,9 @@ public sealed class ReplicationTests(HoardServerFixture server)
     [InlineData("mariadb")]
     [InlineData("postgresql")]
     [InlineData("redis")]
-    public async Task Eject_PromotesAReplicaOfASilentSource_AndRepointsTheOther(string datastore)
+    public async Task Eject_PromotesAReplicaOfASilentSource_RepointsTheOther_AndRebuildsTheOldSourceAsAReplica(string datastore)
     {
-        var store = Store.For(datastore);
+        var store = Store.For(datastore, Password);
         var source = await CreateAsync(store.Body($"{datastore}-eject-src"));
         await store.InitialiseAsync(source.Ip);
         await store.WriteAsync(source.Ip, "before", "1");
@@ -114,7 +114,8 @@ public sealed class ReplicationTests(HoardServerFixture server)
         foreach (var (_, ip) in replicas)
             await WaitForValueAsync(store, ip, "acknowledged", "2");
 
-        // The source's guest and server freeze: no heartbeat, no answers, but no exit the reconciler would restart.
+        // The source's guest and server freeze: no heartbeat, no answers, no exit. Automatic failover is off on this
+        // server (a frozen source is exactly what it would act on): the eject is the user's.
         var frozen = ProcessTable.Mentioning(source.Id);
         Assert.NotEmpty(frozen);
         Signal(frozen, "STOP");
@@ -128,31 +129,33 @@ public sealed class ReplicationTests(HoardServerFixture server)
             }, "The silent source could not be ejected", HoardServerFixture.HeartbeatExpirySeconds * 4);
             foreach (var (id, _) in replicas)
                 await Client.WaitForActiveAsync(Admin, id);
-
-            var views = await Task.WhenAll(replicas.Select(r => ShowAsync(r.Id)));
-            var elected = replicas[Array.FindIndex(views, v => v["replica_of"] is null)];
-            var other = replicas.Single(r => r.Id != elected.Id);
-            Assert.Equal(elected.Id, (await ShowAsync(other.Id))["replica_of"]?["id"]?.GetValue<string>());
-            Assert.Equal("2", await store.ReadAsync(elected.Ip, "acknowledged"));
-            await store.WriteAsync(elected.Ip, "after-eject", "3");
-            await WaitForValueAsync(store, other.Ip, "after-eject", "3");
-            Assert.False(await store.TryWriteAsync(other.Ip, "on-replica", "x"), "a replica took a write after the eject");
-            var oldSource = await ShowAsync(source.Id);
-            Assert.Null(oldSource["replicas"]);
-            Assert.Contains("Ejected", oldSource["fault"]?["message"]?.GetValue<string>() ?? "", StringComparison.Ordinal);
-
-            TroveClient.Expect(await Client.DeleteAsync(Admin, $"instances/{other.Id}"), 202);
-            await Client.WaitUntilGoneAsync(Admin, other.Id);
-            TroveClient.Expect(await Client.DeleteAsync(Admin, $"instances/{elected.Id}"), 202);
-            await Client.WaitUntilGoneAsync(Admin, elected.Id);
         }
         finally
         {
             Signal(ProcessTable.Mentioning(source.Id), "CONT");
         }
 
-        TroveClient.Expect(await Client.DeleteAsync(Admin, $"instances/{source.Id}"), 202);
-        await Client.WaitUntilGoneAsync(Admin, source.Id);
+        var views = await Task.WhenAll(replicas.Select(r => ShowAsync(r.Id)));
+        var elected = replicas[Array.FindIndex(views, v => v["replica_of"] is null)];
+        var other = replicas.Single(r => r.Id != elected.Id);
+        Assert.Equal(elected.Id, (await ShowAsync(other.Id))["replica_of"]?["id"]?.GetValue<string>());
+        Assert.Equal("2", await store.ReadAsync(elected.Ip, "acknowledged"));
+        await store.WriteAsync(elected.Ip, "after-eject", "3");
+        await WaitForValueAsync(store, other.Ip, "after-eject", "3");
+        Assert.False(await store.TryWriteAsync(other.Ip, "on-replica", "x"), "a replica took a write after the eject");
+
+        // The old source comes back as a replica of the new one, with its data and none of its own writes.
+        var rebuilt = await Client.WaitForActiveAsync(Admin, source.Id, seconds: 300);
+        Assert.Equal(elected.Id, rebuilt["replica_of"]?["id"]?.GetValue<string>());
+        var rebuiltIp = rebuilt["ip"]![0]!.GetValue<string>();
+        await WaitForValueAsync(store, rebuiltIp, "after-eject", "3");
+        Assert.False(await store.TryWriteAsync(rebuiltIp, "on-old-source", "x"), "the old source took a write after the eject");
+        var events = TroveClient.Expect(await Client.GetAsync(Admin, $"instances/{elected.Id}/replication_events"), 200).Object["replication_events"]!.AsArray();
+        Assert.Contains(events, e => e!["kind"]!.GetValue<string>() == "eject" && e["outcome"]?.GetValue<string>() == "succeeded" &&
+                                     e["new_source"]?.GetValue<string>() == elected.Id && e["fenced"] is not null);
+
+        await DeleteAsync(source.Id, other.Id);
+        await DeleteAsync(elected.Id);
     }
 
     [Fact]
@@ -198,7 +201,7 @@ public sealed class ReplicationTests(HoardServerFixture server)
         return ids;
     }
 
-    private static JsonObject ReplicaBody(string name, string sourceId) =>
+    internal static JsonObject ReplicaBody(string name, string sourceId) =>
         new() { ["instance"] = new JsonObject { ["name"] = name, ["replica_of"] = sourceId } };
 
     private async Task<JsonObject> ShowAsync(string id) =>
@@ -212,91 +215,16 @@ public sealed class ReplicationTests(HoardServerFixture server)
             await Client.WaitUntilGoneAsync(Admin, id);
     }
 
-    private static async Task WaitForValueAsync(Store store, string ip, string key, string value)
+    internal static async Task WaitForValueAsync(Store store, string ip, string key, string value)
     {
         var last = "";
         await Poll.UntilAsync(async () => (last = await store.ReadAsync(ip, key)) == value,
             $"'{key}' did not reach {ip} as '{value}'", 30, () => $"last read: '{last}'");
     }
 
-    private static void Signal(IEnumerable<(int Pid, string CommandLine)> processes, string signal)
+    internal static void Signal(IEnumerable<(int Pid, string CommandLine)> processes, string signal)
     {
         foreach (var (pid, _) in processes)
             Process.Start("kill", ["-" + signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
-    }
-
-    /// <summary>One datastore's way to write and read a key as the instance's user <c>app</c>.</summary>
-    private abstract class Store
-    {
-        public static Store For(string datastore) => datastore switch
-        {
-            "mariadb" => new MariaDb(),
-            "postgresql" => new PostgreSql(),
-            _ => new Redis(),
-        };
-
-        public abstract JsonObject Body(string name);
-
-        public virtual Task InitialiseAsync(string ip) => Task.CompletedTask;
-
-        public async Task WriteAsync(string ip, string key, string value) =>
-            Assert.True(await TryWriteAsync(ip, key, value), $"writing '{key}' on {ip} failed");
-
-        public abstract Task<bool> TryWriteAsync(string ip, string key, string value);
-
-        /// <summary>The key's value, or "" when it is absent.</summary>
-        public abstract Task<string> ReadAsync(string ip, string key);
-
-        private sealed class MariaDb : Store
-        {
-            public override JsonObject Body(string name) => TroveClient.InstanceBody(name, "shop", "app", Password);
-
-            public override async Task InitialiseAsync(string ip) =>
-                await MariaDbClient.QueryOkAsync(ip, "app", Password, "shop", "CREATE TABLE kv (k VARCHAR(64) PRIMARY KEY, v TEXT NOT NULL)");
-
-            public override async Task<bool> TryWriteAsync(string ip, string key, string value) =>
-                (await MariaDbClient.QueryAsync(ip, "app", Password, "shop", $"REPLACE INTO kv VALUES ('{key}', '{value}')")).Succeeded;
-
-            public override async Task<string> ReadAsync(string ip, string key) =>
-                await MariaDbClient.QueryOkAsync(ip, "app", Password, "shop", $"SELECT v FROM kv WHERE k = '{key}'");
-        }
-
-        private sealed class PostgreSql : Store
-        {
-            public override JsonObject Body(string name)
-            {
-                var body = TroveClient.InstanceBody(name, "shop", "app", Password);
-                body["instance"]!["datastore"] = new JsonObject { ["type"] = "postgresql", ["version"] = "15" };
-                return body;
-            }
-
-            public override async Task InitialiseAsync(string ip) =>
-                await PsqlClient.QueryOkAsync(ip, "app", Password, "shop", "CREATE TABLE kv (k text PRIMARY KEY, v text NOT NULL)");
-
-            public override async Task<bool> TryWriteAsync(string ip, string key, string value) =>
-                (await PsqlClient.QueryAsync(ip, "app", Password, "shop",
-                    $"INSERT INTO kv VALUES ('{key}', '{value}') ON CONFLICT (k) DO UPDATE SET v = excluded.v")).Succeeded;
-
-            public override async Task<string> ReadAsync(string ip, string key) =>
-                await PsqlClient.QueryOkAsync(ip, "app", Password, "shop", $"SELECT v FROM kv WHERE k = '{key}'");
-        }
-
-        private sealed class Redis : Store
-        {
-            public override JsonObject Body(string name)
-            {
-                var body = TroveClient.InstanceBody(name, null, "app", Password);
-                body["instance"]!["datastore"] = new JsonObject { ["type"] = "redis", ["version"] = "7.0" };
-                body["instance"]!.AsObject().Remove("databases");
-                body["instance"]!["users"]![0]!.AsObject().Remove("databases");
-                return body;
-            }
-
-            public override async Task<bool> TryWriteAsync(string ip, string key, string value) =>
-                (await RedisCli.RunAsync(ip, "app", Password, "SET", key, value)).Trim() == "OK";
-
-            public override async Task<string> ReadAsync(string ip, string key) =>
-                (await RedisCli.RunAsync(ip, "app", Password, "GET", key)).Trim();
-        }
     }
 }

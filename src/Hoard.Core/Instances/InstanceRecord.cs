@@ -36,6 +36,12 @@ public sealed class InstanceRecord
     public string? Replication { get; set; }
 
     public DateTimeOffset? ReplicationUpdated { get; set; }
+
+    /// <summary>When its guest last reported the database server serving (HEALTHY or RUNNING).</summary>
+    public DateTimeOffset? LastHealthy { get; set; }
+
+    /// <summary>The replication set it belongs to (its stable write endpoint), while it has a source or replicas.</summary>
+    public string? ReplicationSet { get; set; }
     public DateTimeOffset Created { get; set; }
     public DateTimeOffset Updated { get; set; }
     public bool Deleted { get; set; }

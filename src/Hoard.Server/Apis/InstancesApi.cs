@@ -38,6 +38,7 @@ internal static class InstancesApi
         group.MapPatch("/{id}", UpdateAsync);
         group.MapDelete("/{id}", DeleteAsync);
         group.MapPost("/{id}/action", ActionAsync);
+        group.MapGet("/{id}/replication_events", ReplicationApi.ListEventsAsync);
     }
 
     private static async Task<IResult> ListAsync(HttpContext http, InstanceStore instances, CatalogStore catalog,
@@ -61,14 +62,15 @@ internal static class InstancesApi
 
     private static async Task<IResult> ShowAsync(HttpContext http, string id, InstanceAccess access, InstanceStore instances,
         CatalogStore catalog, ConfigurationStore configurations, IVolumeProvider volumes, IComputeProvider compute,
-        INetworkAccessProvider network, RecoveryWindows recoveryWindows, IOptions<HoardOptions> options, CancellationToken cancellationToken)
+        INetworkAccessProvider network, RecoveryWindows recoveryWindows, ReplicationSetStore sets, IWriteEndpointProvider endpoints,
+        IOptions<HoardOptions> options, CancellationToken cancellationToken)
     {
         var instance = await access.GetAsync(http, id, cancellationToken);
         var view = await DetailAsync(instance, instances, catalog, configurations, volumes, options.Value, cancellationToken);
         AccessChange.AddEnforcement(view, instance, network);
         view["resources"] = Views.Resources(await compute.DescribeResourceLimitsAsync(instance.Id, cancellationToken));
         await RecoveryWindowApi.AddAsync(view, instance, catalog, recoveryWindows, cancellationToken);
-        await ReplicationApi.AddStateAsync(view, instance, instances, cancellationToken);
+        await ReplicationApi.AddStateAsync(view, instance, instances, sets, endpoints, cancellationToken);
         return Reply.Json(new JsonObject { ["instance"] = view });
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Hoard.Contracts.Guest;
 using Hoard.Core.Catalog;
+using Hoard.Core.Compute;
 using Hoard.Core.Instances;
 using Hoard.Core.Workflows;
 using Hoard.Persistence;
@@ -89,18 +90,22 @@ internal static class ReplicationApi
     /// its lag in seconds and how far behind its source's last reported position it is (in the datastore's units:
     /// transactions for MariaDB, bytes of WAL for PostgreSQL, bytes of replication stream for Redis).
     /// </summary>
-    public static async Task AddStateAsync(JsonObject view, InstanceRecord instance, InstanceStore instances, CancellationToken cancellationToken)
+    public static async Task AddStateAsync(JsonObject view, InstanceRecord instance, InstanceStore instances, ReplicationSetStore sets,
+        IWriteEndpointProvider endpoints, CancellationToken cancellationToken)
     {
-        if (ReplicationSets.LastReport(instance) is not { } report)
+        var report = ReplicationSets.LastReport(instance);
+        if (report is null && instance.ReplicationSet is null)
             return;
-        var state = new JsonObject
+        var state = new JsonObject();
+        if (report is not null)
         {
-            ["role"] = report.Role,
-            ["position"] = report.PositionText,
-            ["read_only"] = report.ReadOnly,
-            ["updated"] = instance.ReplicationUpdated is { } updated ? Views.Time(updated) : null,
-        };
-        if (instance.ReplicaOf is { } sourceId)
+            state["role"] = report.Role;
+            state["position"] = report.PositionText;
+            state["read_only"] = report.ReadOnly;
+            state["updated"] = instance.ReplicationUpdated is { } updated ? Views.Time(updated) : null;
+        }
+
+        if (instance.ReplicaOf is { } sourceId && report is not null)
         {
             state["streaming"] = report.Streaming;
             state["lag_seconds"] = report.LagSeconds;
@@ -110,8 +115,39 @@ internal static class ReplicationApi
                 state["error"] = error;
         }
 
+        if (instance.ReplicationSet is { } setId && await sets.GetEndpointAsync(setId, cancellationToken) is { } endpoint)
+        {
+            state["set"] = setId;
+            state["endpoint"] = endpoints.UnavailableReason is { } why
+                ? new JsonObject { ["enforced_by"] = endpoints.Name, ["reason"] = why }
+                : new JsonObject
+                {
+                    ["address"] = endpoints.Address, ["port"] = endpoint.Port, ["enforced_by"] = endpoints.Name, ["source"] = endpoint.SourceId,
+                };
+        }
+
         view["replication"] = state;
     }
+
+    /// <summary>Hoard's <c>GET /instances/{id}/replication_events</c>: the switchovers, ejects and failovers of the instance's set, newest first.</summary>
+    public static async Task<IResult> ListEventsAsync(HttpContext http, string id, InstanceAccess access, ReplicationSetStore sets,
+        CancellationToken cancellationToken)
+    {
+        var instance = await access.GetAsync(http, id, cancellationToken);
+        var events = instance.ReplicationSet is { } setId ? await sets.ListEventsAsync(setId, 100, cancellationToken) : [];
+        return Reply.Json(new JsonObject
+        {
+            ["replication_events"] = new JsonArray([.. events.Select(e => (JsonNode)new JsonObject
+            {
+                ["id"] = e.Id, ["kind"] = e.Kind, ["old_source"] = e.OldSource, ["new_source"] = e.NewSource, ["reason"] = e.Reason,
+                ["detected"] = Precise(e.Detected), ["started"] = Precise(e.Started), ["fenced"] = Precise(e.Fenced),
+                ["promoted"] = Precise(e.Promoted), ["finished"] = Precise(e.Finished), ["outcome"] = e.Outcome, ["details"] = e.Details,
+                ["downtime_seconds"] = e.Detected is { } d && e.Promoted is { } p ? Math.Round((p - d).TotalSeconds, 3) : null,
+            })]),
+        });
+    }
+
+    private static string? Precise(DateTimeOffset? t) => t?.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Trove's detach (<c>PUT</c> with <c>replica_of</c> or <c>slave_of</c>): the replica becomes a standalone instance.</summary>
     public static async Task BeginDetachAsync(InstanceRecord instance, InstanceStore instances, WorkflowEngine engine, TimeProvider time,
@@ -165,7 +201,8 @@ internal static class ReplicationApi
         if (source.Task != InstanceTask.None || replicas.Any(r => r.Task != InstanceTask.None || r.ServerStatus != ServerStatus.Active))
             throw InstanceAccess.NotAvailable(source);
         if (!await instances.TryBeginSetAsync([source.Id, .. replicas.Select(r => r.Id)], InstanceTask.Ejecting,
-                EjectSourceWorkflow.Create(source, replicas, time.GetUtcNow()), [InstanceTask.None], cancellationToken))
+                EjectSourceWorkflow.Create(source, replicas, time.GetUtcNow(), automatic: false,
+                    $"eject_replica_source requested; the source last reported {silence.TotalSeconds:0} s before"), [InstanceTask.None], cancellationToken))
             throw TroveFault.Unprocessable($"The replication set of instance {source.Id} changed or is busy; try again.");
         engine.Poke();
     }

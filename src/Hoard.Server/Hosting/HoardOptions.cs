@@ -23,6 +23,18 @@ public sealed class HoardOptions
 
     public double HeartbeatIntervalSeconds { get; set; } = 2;
 
+    /// <summary>Automatic failover: a source with replicas that has not reported its server serving for this long is fenced and replaced.</summary>
+    public double FailoverAfterSeconds { get; set; } = 3;
+
+    /// <summary>Turns automatic failover off (eject_replica_source stays available).</summary>
+    public bool AutomaticFailover { get; set; } = true;
+
+    /// <summary>In asynchronous mode a replica lagging more than this (seconds, by its last report) is never promoted automatically.</summary>
+    public double FailoverMaxLagSeconds { get; set; } = 30;
+
+    /// <summary>The first port of replication sets' write endpoints (each set takes the next).</summary>
+    public int ReplicationEndpointFirstPort { get; set; } = 40001;
+
     /// <summary>How often the host is compared with the state DB for leftovers no instance owns.</summary>
     public double OrphanScanIntervalSeconds { get; set; } = 60;
 

@@ -65,6 +65,9 @@ internal static class HoardServerExtensions
             sp.GetRequiredService<LocalOptions>(), sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<NetworkAccessStore>();
         services.AddSingleton<NetworkAccessSync>();
+        services.AddSingleton(sp => WriteEndpointSelection.Create(sp.GetRequiredService<LocalOptions>(), sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton<ReplicationSetStore>();
+        services.AddSingleton<WriteEndpointSync>();
 
         services.AddSingleton<BackupStore>();
         services.AddSingleton(sp => BackupStorageSelection.Create(sp.GetRequiredService<IOptions<HoardOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
@@ -104,6 +107,8 @@ internal static class HoardServerExtensions
         services.AddHostedService<OrphanReconciler>();
         services.AddHostedService<ConfigurationReconciler>();
         services.AddHostedService<NetworkAccessReconciler>();
+        services.AddHostedService<WriteEndpointReconciler>();
+        services.AddHostedService<FailoverMonitor>();
         services.AddHostedService<WalArchiveJanitor>();
         services.AddHostedService<BackupScheduler>();
         return builder;

@@ -22,6 +22,9 @@ internal sealed partial class ReplicaProvisioning(
     BackupStore backups,
     IServiceProvider services,
     BackupDeleter backupDeleter,
+    ReplicationSetStore sets,
+    Replication.WriteEndpointSync endpoints,
+    Microsoft.Extensions.Options.IOptions<Hosting.HoardOptions> options,
     IMessageBus bus,
     ILogger<ReplicaProvisioning> logger)
 {
@@ -105,9 +108,16 @@ internal sealed partial class ReplicaProvisioning(
 
     public ReplicaContext? Context(WorkflowContext context) => context.Get(ContextKey, HoardJson.Default.ReplicaContext);
 
-    /// <summary>The replica is built: the password goes, and the snapshot too once no sibling still needs it.</summary>
+    /// <summary>
+    /// The replica is built: it joins its source's replication set (made now, with its write endpoint, for a first
+    /// replica); the password goes, and the snapshot too once no sibling still needs it.
+    /// </summary>
     public async Task CompleteAsync(WorkflowContext context, CancellationToken cancellationToken)
     {
+        if (SourceOf(context) is not { } sourceId)
+            return;
+        await sets.JoinAsync(sourceId, context.InstanceId, options.Value.ReplicationEndpointFirstPort, cancellationToken);
+        await endpoints.TryApplyAsync(cancellationToken);
         context.Data.Remove(ContextKey);
         await DeleteSnapshotAsync(context, cancellationToken);
     }

@@ -28,8 +28,9 @@ public sealed class HoardServerFixture : IAsyncLifetime
     private Process? _server;
     private SharedInstance? _shared;
 
+    /// <summary>The main test server: automatic failover off, so that tests choose when a source is replaced.</summary>
     public HoardServerFixture()
-        : this(new Dictionary<string, string>())
+        : this(new Dictionary<string, string> { ["Hoard__AutomaticFailover"] = "false" })
     {
     }
 

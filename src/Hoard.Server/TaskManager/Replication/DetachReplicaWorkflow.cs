@@ -9,7 +9,8 @@ namespace Hoard.Server.TaskManager.Replication;
 /// DETACH (Trove's detach_replica, <c>PUT /instances/{id}</c> with <c>replica_of</c>): the replica stops following its
 /// source and accepts writes, a standalone instance from then on; the source frees what it kept for it.
 /// </summary>
-internal sealed class DetachReplicaWorkflow(InstanceStore instances, ReplicationSets sets) : IWorkflow
+internal sealed class DetachReplicaWorkflow(InstanceStore instances, ReplicationSets sets, ReplicationSetStore setStore, WriteEndpointSync endpoints)
+    : IWorkflow
 {
     public const string Name = "detach_replica";
     private const string SourceKey = "source";
@@ -52,7 +53,9 @@ internal sealed class DetachReplicaWorkflow(InstanceStore instances, Replication
     private async Task<StepOutcome> CompleteAsync(WorkflowContext context, CancellationToken cancellationToken)
     {
         await instances.SetReplicaOfAsync(context.InstanceId, null, cancellationToken);
+        await setStore.LeaveAsync(context.InstanceId, cancellationToken);
         await instances.TrySetTaskAsync(context.InstanceId, InstanceTask.Detaching, InstanceTask.None, cancellationToken);
+        await endpoints.TryApplyAsync(cancellationToken);
         return StepOutcome.Next;
     }
 

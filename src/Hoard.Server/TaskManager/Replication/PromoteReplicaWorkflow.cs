@@ -11,7 +11,12 @@ namespace Hoard.Server.TaskManager.Replication;
 /// it, and so do the other replicas. Until the replica is promoted the switchover can be undone: if the replica does not
 /// catch up within the deadline, the old source takes writes again and nothing changed.
 /// </summary>
-internal sealed partial class PromoteReplicaWorkflow(InstanceStore instances, ReplicationSets sets, ILogger<PromoteReplicaWorkflow> logger) : IWorkflow
+internal sealed partial class PromoteReplicaWorkflow(
+    InstanceStore instances,
+    ReplicationSets sets,
+    ReplicationSetStore setStore,
+    WriteEndpointSync endpoints,
+    ILogger<PromoteReplicaWorkflow> logger) : IWorkflow
 {
     public const string Name = "promote_to_replica_source";
     private const string SourceKey = "old_source";
@@ -21,6 +26,8 @@ internal sealed partial class PromoteReplicaWorkflow(InstanceStore instances, Re
     private const string PromotedKey = "promoted";
     private const string AttachedKey = "attached";
     private const string StartedKey = "started_ms";
+    private const string SetKey = "set";
+    private const string EventKey = "event";
 
     public string Type => Name;
 
@@ -43,7 +50,7 @@ internal sealed partial class PromoteReplicaWorkflow(InstanceStore instances, Re
         Data = new JsonObject
         {
             [SourceKey] = replica.ReplicaOf, [OthersKey] = ReplicationSets.Ids(otherReplicas.Select(r => r.Id)),
-            [StartedKey] = now.ToUnixTimeMilliseconds(),
+            [StartedKey] = now.ToUnixTimeMilliseconds(), [SetKey] = replica.ReplicationSet,
         }.ToJsonString(),
     };
 
@@ -55,6 +62,12 @@ internal sealed partial class PromoteReplicaWorkflow(InstanceStore instances, Re
 
     private async Task<StepOutcome> DemoteSourceAsync(WorkflowContext context, CancellationToken cancellationToken)
     {
+        if (context.Data[EventKey] is null && context.GetString(SetKey) is { } setId)
+        {
+            context.Data[EventKey] = await setStore.StartEventAsync(setId, ReplicationSetStore.Kinds.Switchover, context.RequireString(SourceKey),
+                "promote_to_replica_source requested", null, cancellationToken);
+        }
+
         try
         {
             var report = await sets.Guest(context.RequireString(SourceKey)).DemoteAsync(ReplicationSets.RoleChangeTimeout, cancellationToken);
@@ -84,13 +97,21 @@ internal sealed partial class PromoteReplicaWorkflow(InstanceStore instances, Re
         {
             await sets.Guest(context.InstanceId).PromoteAsync(ReplicationSets.RoleChangeTimeout, cancellationToken);
             context.Data[PromotedKey] = true;
-            return StepOutcome.Next;
         }
         catch (Exception e) when (ReplicationSets.IsRefusal(e))
         {
             return StepOutcome.Fail($"The replica could not be promoted: {e.Message}");
         }
+
+        // Writes through the set's endpoint go to the new source from now on.
+        await instances.SwapSourceAsync(context.InstanceId, context.RequireString(SourceKey), cancellationToken);
+        await endpoints.TryApplyAsync(cancellationToken);
+        if (EventId(context) is { } eventId)
+            await setStore.MarkEventAsync(eventId, "promoted", context.InstanceId, cancellationToken);
+        return StepOutcome.Next;
     }
+
+    private static long? EventId(WorkflowContext context) => context.Data[EventKey]?.GetValue<long>();
 
     /// <summary>The old source, then every other replica, follows the new source (each once, should the step run again).</summary>
     private async Task<StepOutcome> FollowAsync(WorkflowContext context, CancellationToken cancellationToken)
@@ -129,6 +150,9 @@ internal sealed partial class PromoteReplicaWorkflow(InstanceStore instances, Re
         foreach (var member in Members(context).Where(m => m != newSource))
             replicaOf[member] = newSource;
         await instances.FinishSetAsync(Members(context), InstanceTask.Promoting, InstanceTask.None, replicaOf, cancellationToken);
+        await endpoints.TryApplyAsync(cancellationToken);
+        if (EventId(context) is { } eventId)
+            await setStore.FinishEventAsync(eventId, "succeeded", null, cancellationToken);
         var elapsed = context.Time.GetUtcNow().ToUnixTimeMilliseconds() - (context.Data[StartedKey]?.GetValue<long>() ?? 0);
         LogSwitchedOver(context.RequireString(SourceKey), newSource, elapsed);
         return StepOutcome.Next;
@@ -146,6 +170,8 @@ internal sealed partial class PromoteReplicaWorkflow(InstanceStore instances, Re
                 ? $" Nothing changed: instance {oldSource} is still the source and takes writes."
                 : $" Instance {oldSource} was left refusing writes: restart it or promote again."), fault.Details, cancellationToken);
             await instances.FinishSetAsync(Members(context), InstanceTask.Promoting, InstanceTask.None, null, cancellationToken);
+            if (EventId(context) is { } undoneEvent)
+                await setStore.FinishEventAsync(undoneEvent, undone ? "undone" : "failed", message, cancellationToken);
             return;
         }
 
@@ -157,6 +183,9 @@ internal sealed partial class PromoteReplicaWorkflow(InstanceStore instances, Re
         await instances.AddFaultAsync(context.InstanceId, message + $" Instance {context.InstanceId} is the source now.", fault.Details, cancellationToken);
         await instances.FinishSetAsync(Members(context), InstanceTask.Promoting, InstanceTask.PromotionError, replicaOf, cancellationToken);
         await instances.FinishSetAsync([context.InstanceId, .. attached], InstanceTask.PromotionError, InstanceTask.None, null, cancellationToken);
+        await endpoints.TryApplyAsync(cancellationToken);
+        if (EventId(context) is { } eventId)
+            await setStore.FinishEventAsync(eventId, "failed", message, cancellationToken);
     }
 
     private async Task<bool> TryUndoDemoteAsync(string oldSource, CancellationToken cancellationToken)

@@ -18,6 +18,7 @@ internal sealed class DeleteInstanceWorkflow(
     IVolumeProvider volumes,
     NetworkAccessSync networkAccess,
     Replication.ReplicationSets replication,
+    Replication.WriteEndpointSync endpoints,
     IMessageBus bus) : IWorkflow
 {
     public const string Name = "delete_instance";
@@ -87,6 +88,8 @@ internal sealed class DeleteInstanceWorkflow(
     {
         await conductor.ForgetAsync(context.InstanceId, cancellationToken);
         await instances.MarkDeletedAsync(context.InstanceId, cancellationToken);
+        // The last member of a replication set takes its write endpoint with it.
+        await endpoints.TryApplyAsync(cancellationToken);
         return StepOutcome.Next;
     }
 
