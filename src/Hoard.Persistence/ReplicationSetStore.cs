@@ -5,7 +5,7 @@ namespace Hoard.Persistence;
 
 /// <summary>A replication set's stable write endpoint as the proxy must hold it: its port, and the source it leads to now.</summary>
 /// <param name="SourceAddress">Null while the set has no member that is a source (in the middle of a failover).</param>
-public sealed record SetEndpoint(string SetId, string ProjectId, int Port, string? SourceId, string? SourceAddress, int SourcePort);
+public sealed record SetEndpoint(string SetId, string ProjectId, long Port, string? SourceId, string? SourceAddress, long SourcePort);
 
 /// <summary>One switchover, eject or failover of a set, with the moments that make up its downtime.</summary>
 public sealed record ReplicationEvent(long Id, string SetId, string Kind, string? OldSource, string? NewSource, string? Reason,

@@ -20,7 +20,7 @@ internal sealed partial class WriteEndpointSync(ReplicationSetStore sets, IWrite
         try
         {
             var endpoints = await sets.ListEndpointsAsync(cancellationToken);
-            await provider.ReplaceAllAsync([.. endpoints.Select(e => new WriteEndpoint(e.SetId, e.Port, e.SourceAddress, e.SourcePort))],
+            await provider.ReplaceAllAsync([.. endpoints.Select(e => new WriteEndpoint(e.SetId, (int)e.Port, e.SourceAddress, (int)e.SourcePort))],
                 cancellationToken);
         }
         finally

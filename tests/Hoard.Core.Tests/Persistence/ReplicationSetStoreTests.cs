@@ -1,0 +1,139 @@
+using Hoard.Contracts.Guest;
+using Hoard.Core.Instances;
+using Hoard.Core.Workflows;
+using Hoard.Persistence;
+
+namespace Hoard.Core.Tests.Persistence;
+
+/// <summary>Replication sets, their endpoints and events, and the set-wide task changes, in a real SQLite state database.</summary>
+public sealed class ReplicationSetStoreTests : IAsyncLifetime
+{
+    private readonly string _path = Path.Combine(Path.GetTempPath(), $"hoard-sets-{Guid.NewGuid():N}.db");
+    private StateDb _db = null!;
+    private InstanceStore _instances = null!;
+    private ReplicationSetStore _sets = null!;
+
+    public async Task InitializeAsync()
+    {
+        _db = new StateDb(_path);
+        await _db.MigrateAsync(CancellationToken.None);
+        _instances = new InstanceStore(_db, TimeProvider.System);
+        _sets = new ReplicationSetStore(_db, TimeProvider.System);
+    }
+
+    public Task DisposeAsync()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var file in new[] { _path, _path + "-wal", _path + "-shm" })
+            File.Delete(file);
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task Join_MakesOneSetPerSource_WithItsOwnPort_AndTheEndpointFollowsTheSource()
+    {
+        var source = await InsertAsync("127.100.0.2");
+        var replica = await InsertAsync("127.100.0.3", replicaOf: source.Id);
+        var second = await InsertAsync("127.100.0.4", replicaOf: source.Id);
+        var otherSource = await InsertAsync("127.100.0.5");
+        var otherReplica = await InsertAsync("127.100.0.6", replicaOf: otherSource.Id);
+
+        var set = await _sets.JoinAsync(source.Id, replica.Id, 40001, CancellationToken.None);
+        Assert.Equal(set, await _sets.JoinAsync(source.Id, second.Id, 40001, CancellationToken.None));
+        var otherSet = await _sets.JoinAsync(otherSource.Id, otherReplica.Id, 40001, CancellationToken.None);
+        Assert.NotEqual(set, otherSet);
+
+        var endpoints = await _sets.ListEndpointsAsync(CancellationToken.None);
+        Assert.Equal([(set, 40001L, source.Id, "127.100.0.2"), (otherSet, 40002L, otherSource.Id, "127.100.0.5")],
+            endpoints.Select(e => (e.SetId, e.Port, e.SourceId, e.SourceAddress)).ToArray());
+        Assert.All([source.Id, replica.Id, second.Id], id => Assert.Equal(set, _instances.GetAsync(id, CancellationToken.None).Result!.ReplicationSet));
+
+        // A switchover or failover: the endpoint leads to the new source, never to both.
+        await _instances.SwapSourceAsync(replica.Id, source.Id, CancellationToken.None);
+        var after = Assert.Single(await _sets.ListEndpointsAsync(CancellationToken.None), e => e.SetId == set);
+        Assert.Equal((replica.Id, "127.100.0.3"), (after.SourceId, after.SourceAddress));
+        Assert.Equal(replica.Id, (await _instances.GetAsync(source.Id, CancellationToken.None))!.ReplicaOf);
+
+        // The set goes with its last member.
+        foreach (var id in new[] { source.Id, replica.Id })
+            await _instances.MarkDeletedAsync(id, CancellationToken.None);
+        Assert.Contains(await _sets.ListEndpointsAsync(CancellationToken.None), e => e.SetId == set && e.SourceId is null);
+        await _sets.LeaveAsync(second.Id, CancellationToken.None);
+        Assert.DoesNotContain(await _sets.ListEndpointsAsync(CancellationToken.None), e => e.SetId == set);
+    }
+
+    [Fact]
+    public async Task Events_RecordTheirMoments_NewestFirst()
+    {
+        var source = await InsertAsync("127.100.0.2");
+        var replica = await InsertAsync("127.100.0.3", replicaOf: source.Id);
+        var set = await _sets.JoinAsync(source.Id, replica.Id, 40001, CancellationToken.None);
+        var detected = DateTimeOffset.UtcNow.AddSeconds(-3);
+
+        var first = await _sets.StartEventAsync(set, ReplicationSetStore.Kinds.Failover, source.Id, "silent", detected, CancellationToken.None);
+        await _sets.MarkEventAsync(first, "fenced", null, CancellationToken.None);
+        await _sets.MarkEventAsync(first, "promoted", replica.Id, CancellationToken.None);
+        await _sets.FinishEventAsync(first, "succeeded", null, CancellationToken.None);
+        var second = await _sets.StartEventAsync(set, ReplicationSetStore.Kinds.Switchover, replica.Id, "asked", null, CancellationToken.None);
+
+        var events = await _sets.ListEventsAsync(set, 10, CancellationToken.None);
+        Assert.Equal([second, first], events.Select(e => e.Id).ToArray());
+        var failover = events[1];
+        Assert.Equal(("failover", source.Id, replica.Id, "succeeded"), (failover.Kind, failover.OldSource, failover.NewSource, failover.Outcome));
+        Assert.Equal(detected.ToUnixTimeMilliseconds(), failover.Detected!.Value.ToUnixTimeMilliseconds(), 1.0);
+        Assert.True(failover.Fenced <= failover.Promoted && failover.Promoted <= failover.Finished, "moments out of order");
+        Assert.Null(events[0].Finished);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _sets.MarkEventAsync(first, "finished; DROP TABLE x", null, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task TryBeginSet_ChangesEveryMemberOrNone()
+    {
+        var source = await InsertAsync("127.100.0.2", task: InstanceTask.None);
+        var replica = await InsertAsync("127.100.0.3", replicaOf: source.Id, task: InstanceTask.Resizing);
+
+        Assert.False(await _instances.TryBeginSetAsync([source.Id, replica.Id], InstanceTask.Promoting, Workflow(replica.Id),
+            [InstanceTask.None], CancellationToken.None));
+        Assert.Equal(InstanceTask.None, (await _instances.GetAsync(source.Id, CancellationToken.None))!.Task);
+
+        await _instances.SetTaskAsync(replica.Id, InstanceTask.None, CancellationToken.None);
+        Assert.True(await _instances.TryBeginSetAsync([source.Id, replica.Id], InstanceTask.Promoting, Workflow(replica.Id),
+            [InstanceTask.None], CancellationToken.None));
+        await _instances.FinishSetAsync([source.Id, replica.Id], InstanceTask.Promoting, InstanceTask.None,
+            new Dictionary<string, string?> { [replica.Id] = null, [source.Id] = replica.Id }, CancellationToken.None);
+        var (s, r) = ((await _instances.GetAsync(source.Id, CancellationToken.None))!, (await _instances.GetAsync(replica.Id, CancellationToken.None))!);
+        Assert.Equal((InstanceTask.None, replica.Id, InstanceTask.None, (string?)null), (s.Task, s.ReplicaOf, r.Task, r.ReplicaOf));
+    }
+
+    [Fact]
+    public async Task RecordHeartbeat_KeepsTheLastServingReport_AndTheReplicationState()
+    {
+        var instance = await InsertAsync("127.100.0.2");
+        var healthyAt = DateTimeOffset.UtcNow.AddSeconds(-5);
+        await _instances.RecordHeartbeatAsync(instance.Id, ServiceStatus.Healthy, """{"role":"source"}""", healthyAt, CancellationToken.None);
+        await _instances.RecordHeartbeatAsync(instance.Id, ServiceStatus.Crashed, null, healthyAt.AddSeconds(2), CancellationToken.None);
+
+        var stored = (await _instances.GetAsync(instance.Id, CancellationToken.None))!;
+        Assert.Equal(healthyAt.ToUnixTimeMilliseconds(), stored.LastHealthy!.Value.ToUnixTimeMilliseconds(), 1.0);
+        Assert.Equal(ServiceStatus.Crashed, stored.ServiceStatus);
+        Assert.Null(stored.Replication);
+        Assert.Null(stored.ReplicationUpdated);
+    }
+
+    private async Task<InstanceRecord> InsertAsync(string address, string? replicaOf = null, InstanceTask task = InstanceTask.None)
+    {
+        var instance = new InstanceRecord
+        {
+            Id = Guid.NewGuid().ToString(), ProjectId = "p", Name = "i", FlavorId = "1", DatastoreVersionId = "v1", VolumeSize = 1,
+            Task = task, ServerStatus = ServerStatus.Active, ServiceStatus = ServiceStatus.Healthy, Port = 3306,
+            Created = DateTimeOffset.UtcNow, Updated = DateTimeOffset.UtcNow, Address = address, ReplicaOf = replicaOf,
+        };
+        await _instances.InsertAsync(instance, Workflow(instance.Id), CancellationToken.None);
+        return instance;
+    }
+
+    private static WorkflowRecord Workflow(string instanceId) => new()
+    {
+        Id = Guid.NewGuid().ToString(), Type = "test", InstanceId = instanceId, Created = DateTimeOffset.UtcNow, Updated = DateTimeOffset.UtcNow,
+    };
+}
