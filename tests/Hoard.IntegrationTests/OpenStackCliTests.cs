@@ -133,6 +133,59 @@ public sealed class OpenStackCliTests(HoardServerFixture server)
 
     private Task<string> OpenStackOkAsync(params string[] arguments) => OpenStackCli.OkAsync(server, arguments);
 
+    /// <summary>Replicas the way a Trove user makes and manages them: create --replica-of, promote, eject (refused), detach.</summary>
+    [Fact]
+    public async Task OpenStackClient_Replica_Promote_Detach()
+    {
+        var sourceName = $"{Name}-repl-src";
+        var replicaName = $"{Name}-repl-r";
+        var create = await OpenStackAsync("database", "instance", "create", sourceName, "--flavor", "1", "--size", "1",
+            "--databases", "shop", "--users", $"app:{AppPassword}", "-f", "json");
+        Assert.True(create.Succeeded, create.ToString());
+        await WaitForActiveAsync(sourceName);
+
+        var replica = await OpenStackAsync("database", "instance", "create", replicaName, "--replica-of", sourceName, "-f", "json");
+        Assert.True(replica.Succeeded, replica.ToString());
+        var shown = await WaitForActiveAsync(replicaName);
+        Assert.Equal(JsonNode.Parse(create.Stdout)!["id"]!.GetValue<string>(), shown["replica_of"]?.GetValue<string>());
+
+        var eject = await OpenStackAsync("database", "instance", "eject", sourceName);
+        Assert.False(eject.Succeeded, $"a live source was ejected: {eject}");
+        Assert.Contains("promote_to_replica_source", eject.Stdout + eject.Stderr, StringComparison.Ordinal);
+
+        var promote = await OpenStackAsync("database", "instance", "promote", replicaName);
+        Assert.True(promote.Succeeded, promote.ToString());
+        await WaitForActiveAsync(replicaName);
+        var oldSource = await WaitForActiveAsync(sourceName);
+        Assert.Equal(JsonNode.Parse(replica.Stdout)!["id"]!.GetValue<string>(), oldSource["replica_of"]?.GetValue<string>());
+
+        var detach = await OpenStackAsync("database", "instance", "detach", sourceName);
+        Assert.True(detach.Succeeded, detach.ToString());
+        await Poll.UntilAsync(async () => (await WaitForActiveAsync(sourceName))["replica_of"] is null,
+            $"{sourceName} still showed replica_of after its detach", 60);
+
+        foreach (var name in new[] { sourceName, replicaName })
+        {
+            var delete = await OpenStackAsync("database", "instance", "delete", name);
+            Assert.True(delete.Succeeded, delete.ToString());
+        }
+    }
+
+    private async Task<JsonObject> WaitForActiveAsync(string name)
+    {
+        JsonObject? shown = null;
+        ProcessResult? last = null;
+        await Poll.UntilAsync(async () =>
+        {
+            last = await OpenStackAsync("database", "instance", "show", name, "-f", "json");
+            Assert.True(last.Succeeded, last.ToString());
+            shown = JsonNode.Parse(last.Stdout)!.AsObject();
+            Assert.NotEqual("ERROR", shown["status"]!.GetValue<string>());
+            return shown["status"]!.GetValue<string>() == "ACTIVE";
+        }, $"`openstack database instance show {name}` never said ACTIVE", 180, () => last?.ToString() ?? "nothing", intervalMs: 500);
+        return shown!;
+    }
+
     private Task<ProcessResult> OpenStackAsync(params string[] arguments) => OpenStackCli.RunAsync(server, arguments);
 
     /// <summary>The client prints addresses as a list or as a comma-separated string, depending on its version.</summary>

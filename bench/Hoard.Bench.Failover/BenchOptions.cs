@@ -1,0 +1,60 @@
+using System.Globalization;
+using System.Reflection;
+
+namespace Hoard.Bench.Failover;
+
+/// <summary>Command-line options: <c>--runs N</c>, <c>--datastores LIST</c>, <c>--keep</c>, <c>--server PATH</c>.</summary>
+/// <param name="Runs">Failovers per datastore (and as many crash-restarts of the by-hand baseline).</param>
+internal sealed record BenchOptions(int Runs, IReadOnlyList<string> Datastores, bool Keep, string ServerDll)
+{
+    public const string Usage =
+        "usage: hoard-bench-failover [--runs N] [--datastores mariadb,postgresql,redis] [--keep] [--server path/to/hoard-server.dll]";
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var runs = 10;
+        IReadOnlyList<string> datastores = [.. FailoverDatastore.All.Select(d => d.Type)];
+        var keep = false;
+        string? server = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--runs" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0:
+                    runs = n;
+                    i++;
+                    break;
+                case "--datastores" when i + 1 < args.Length:
+                    datastores = ParseDatastores(args[++i]);
+                    break;
+                case "--keep":
+                    keep = true;
+                    break;
+                case "--server" when i + 1 < args.Length:
+                    server = Path.GetFullPath(args[++i]);
+                    break;
+                default:
+                    throw new ArgumentException($"Unknown or incomplete argument '{args[i]}'.\n{Usage}");
+            }
+        }
+
+        return new BenchOptions(runs, datastores, keep, server ?? BuiltServerDll());
+    }
+
+    /// <summary>A comma-separated list, measured in the bench's fixed order whatever the list's order.</summary>
+    private static IReadOnlyList<string> ParseDatastores(string list)
+    {
+        var names = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var all = FailoverDatastore.All.Select(d => d.Type).ToList();
+        var unknown = names.FirstOrDefault(name => !all.Contains(name));
+        if (unknown is not null || names.Length == 0)
+            throw new ArgumentException($"Unknown datastore '{unknown ?? list}': use one or more of {string.Join(',', all)}.\n{Usage}");
+        return [.. all.Where(names.Contains)];
+    }
+
+    /// <summary>The hoard-server.dll that the project reference built in this configuration.</summary>
+    private static string BuiltServerDll() =>
+        typeof(BenchOptions).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => a.Key == "HoardServerDll")?.Value
+        ?? throw new InvalidOperationException("The bench was built without the HoardServerDll metadata; pass --server.");
+}
