@@ -24,7 +24,7 @@ public sealed class HoardOptions
     public double HeartbeatIntervalSeconds { get; set; } = 2;
 
     /// <summary>Automatic failover: a source with replicas that has not reported its server serving for this long is fenced and replaced.</summary>
-    public double FailoverAfterSeconds { get; set; } = 3;
+    public double FailoverAfterSeconds { get; set; } = 2.5;
 
     /// <summary>Turns automatic failover off (eject_replica_source stays available).</summary>
     public bool AutomaticFailover { get; set; } = true;

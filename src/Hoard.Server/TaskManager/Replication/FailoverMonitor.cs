@@ -11,11 +11,14 @@ namespace Hoard.Server.TaskManager.Replication;
 /// Automatic failover (beyond Trove): four times a second, every source with replicas whose guest has not reported its
 /// server serving for FailoverAfterSeconds is handed to <see cref="EjectSourceWorkflow"/> (fence, promote the most
 /// advanced replica, re-point the others, rebuild the old source as a replica). Silence is counted from this process's
-/// start at the earliest, so a restart of hoard-server itself never looks like every source failing at once. Nothing is
-/// started while no replica is serving (there would be nothing to promote).
+/// start at the earliest, so a restart of hoard-server itself never looks like every source failing at once. Before it
+/// acts, it asks the source's guest directly (one second; no need when its process is gone): a source whose reports were only late, and whose server
+/// answers, is left alone. Nothing is started while no replica is serving (there would be nothing to promote).
 /// </summary>
 internal sealed partial class FailoverMonitor(
     InstanceStore instances,
+    ReplicationSets sets,
+    Hoard.Core.Compute.IComputeProvider compute,
     WorkflowEngine engine,
     IOptions<HoardOptions> options,
     TimeProvider time,
@@ -74,6 +77,13 @@ internal sealed partial class FailoverMonitor(
                 continue;
             }
 
+            // Late reports are not a dead source: one that answers, with its server serving, stays.
+            if (await compute.IsGuestRunningAsync(source.Id, cancellationToken) && await AnswersAsync(source.Id, cancellationToken))
+            {
+                LogLateButServing(source.Id);
+                continue;
+            }
+
             var reason = $"the source reported no serving database server for {(now - (source.LastHealthy ?? source.Created)).TotalSeconds:0.0} s " +
                          $"(FailoverAfterSeconds {after.TotalSeconds:0.#}; last status {InstanceStatusView.ServiceApiName(source.ServiceStatus)})";
             var members = new List<string> { source.Id };
@@ -87,6 +97,19 @@ internal sealed partial class FailoverMonitor(
         }
     }
 
+    /// <summary>True when the source's guest answers within a second and its server reports its replication state.</summary>
+    private async Task<bool> AnswersAsync(string sourceId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await sets.Guest(sourceId, TimeSpan.FromSeconds(1)).GetReplicationStatusAsync(cancellationToken) is not null;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Automatic failover of source {SourceId}: {Reason}")]
@@ -94,6 +117,9 @@ internal sealed partial class FailoverMonitor(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Source {SourceId} is not serving, but none of its replicas is: no failover until one is")]
     private partial void LogNoReplica(string sourceId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Source {SourceId} reported late but answers with its server serving: no failover")]
+    private partial void LogLateButServing(string sourceId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The failover check failed")]
     private partial void LogCheckFailed(Exception e);
