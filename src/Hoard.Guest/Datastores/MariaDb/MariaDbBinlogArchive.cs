@@ -26,6 +26,16 @@ internal sealed class MariaDbBinlogArchive(GuestConfig config, MariaDbOptions op
 
     public string Spool => WalSpool.Directory(config.Paths);
 
+    /// <summary>
+    /// True while the instance takes part in replication: archived files stay on the server (until
+    /// <c>binlog_expire_logs_seconds</c>) for replicas that are behind, are being built from a backup, or are disconnected;
+    /// the last archived file is recorded instead, so a restarted guest does not archive a file twice.
+    /// </summary>
+    public Func<bool> RetainForReplicas { get; init; } = () => false;
+
+    /// <summary>Where the last file archived while <see cref="RetainForReplicas"/> is recorded.</summary>
+    public static string ArchivedUpToPath(InstancePaths paths) => Path.Combine(paths.Etc, "binlog-archived-up-to");
+
     /// <summary>True while the instance archives its binary log: the server is to be configured with one.</summary>
     public bool Enabled => Directory.Exists(Spool);
 
@@ -131,11 +141,18 @@ internal sealed class MariaDbBinlogArchive(GuestConfig config, MariaDbOptions op
         _spooled.IntersectWith(files);
         if (files.Count < 2)
             return;
-        foreach (var name in files.SkipLast(1).Where(n => !_spooled.Contains(n)))
+        var retain = RetainForReplicas();
+        var archivedUpTo = retain && File.Exists(ArchivedUpToPath(config.Paths)) ? File.ReadAllText(ArchivedUpToPath(config.Paths)).Trim() : "";
+        foreach (var name in files.SkipLast(1).Where(n => !_spooled.Contains(n) && string.CompareOrdinal(n, archivedUpTo) > 0))
         {
             CopyToSpool(name);
             _spooled.Add(name);
+            if (retain)
+                AtomicFile.Write(ArchivedUpToPath(config.Paths), name + "\n", UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
+
+        if (retain)
+            return;
 
         // The server keeps a file it still needs for crash recovery; it is purged at a later round, and not spooled twice.
         connection.Execute($"PURGE BINARY LOGS TO {connection.Literal(files[^1])}");

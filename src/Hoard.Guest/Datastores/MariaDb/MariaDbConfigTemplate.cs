@@ -15,6 +15,7 @@ internal static partial class MariaDbConfigTemplate
     {
         "datadir", "socket", "pid_file", "port", "bind_address", "log_error", "user", "basedir", "plugin_dir",
         "init_file", "secure_file_priv", "skip_grant_tables", "skip_networking", "tmpdir", "log_bin", "log_bin_index", "log_basename",
+        "relay_log", "log_slave_updates", "gtid_strict_mode", "read_only", "rpl_semi_sync_slave_enabled",
     };
 
     /// <summary>
@@ -25,10 +26,12 @@ internal static partial class MariaDbConfigTemplate
 
     public const int DefaultArchiveTimeoutSeconds = 60;
 
-    public static string Render(GuestConfig config, int memoryMb, IReadOnlyDictionary<string, string>? overrides, bool binaryLog = false)
+    public static string Render(
+        GuestConfig config, int memoryMb, IReadOnlyDictionary<string, string>? overrides, bool binaryLog = false,
+        MariaDbReplicationRole replication = MariaDbReplicationRole.None)
     {
         var builder = new StringBuilder("# Written by the Hoard guest agent; changes are overwritten.\n[mysqld]\n");
-        foreach (var (key, value) in Settings(config, memoryMb, overrides, binaryLog).Where(s => s.Key != ArchiveTimeoutKey))
+        foreach (var (key, value) in Settings(config, memoryMb, overrides, binaryLog, replication).Where(s => s.Key != ArchiveTimeoutKey))
             builder.Append(key).Append(value is null ? "\n" : $" = {value}\n");
         return builder.ToString();
     }
@@ -36,9 +39,12 @@ internal static partial class MariaDbConfigTemplate
     /// <summary>
     /// The <c>[mysqld]</c> settings in order, with overrides applied last. A null value is a bare flag. With
     /// <paramref name="binaryLog"/> (the instance archives it for point-in-time recovery) the binary log is on, in rows.
+    /// A member of a replication set (<paramref name="replication"/>) always has it, and logs what it replicates with
+    /// strict GTIDs (a replica may be promoted and serve the others); a replica or a demoted source starts read-only.
     /// </summary>
     public static IReadOnlyList<KeyValuePair<string, string?>> Settings(
-        GuestConfig config, int memoryMb, IReadOnlyDictionary<string, string>? overrides, bool binaryLog = false)
+        GuestConfig config, int memoryMb, IReadOnlyDictionary<string, string>? overrides, bool binaryLog = false,
+        MariaDbReplicationRole replication = MariaDbReplicationRole.None)
     {
         if (memoryMb <= 0)
             throw new HandlerException(GuestErrorCodes.BadRequest, $"Flavor memory {memoryMb} MB is invalid.");
@@ -69,7 +75,7 @@ internal static partial class MariaDbConfigTemplate
             new("max_heap_table_size", Megabytes(Math.Clamp(memoryMb / 32, 16, 256))),
             new("performance_schema", memoryMb < 2048 ? "OFF" : "ON"),
         };
-        if (binaryLog)
+        if (binaryLog || replication != MariaDbReplicationRole.None)
         {
             settings.AddRange(
             [
@@ -78,6 +84,26 @@ internal static partial class MariaDbConfigTemplate
                 // Small files are archived whole soon after they fill; a replay fetches only the ones it needs.
                 new("max_binlog_size", Megabytes(32)),
                 new("sync_binlog", "1"),
+            ]);
+        }
+
+        if (replication != MariaDbReplicationRole.None)
+        {
+            settings.AddRange(
+            [
+                // Named after the data directory, not the host name, so a moved instance finds its relay log again.
+                new("relay_log", Path.Combine(paths.DataDirectory, "relay-bin")),
+                new("log_slave_updates", "ON"),
+                new("gtid_strict_mode", "ON"),
+                // Replicas that fell behind read from here (archiving no longer purges); a week, then they are rebuilt.
+                new("binlog_expire_logs_seconds", (7 * 24 * 3600).ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                // A restarted replica refuses customer writes from its first connection on, before the guest is back.
+                new("read_only", replication == MariaDbReplicationRole.Source ? "OFF" : "ON"),
+                // Every member can serve semi-synchronous replicas; with none connected, commits do not wait.
+                new("rpl_semi_sync_master_enabled", "ON"),
+                new("rpl_semi_sync_master_wait_no_slave", "OFF"),
+                new("rpl_semi_sync_master_wait_point", "AFTER_SYNC"),
+                new("rpl_semi_sync_slave_enabled", replication == MariaDbReplicationRole.SemiSyncReplica ? "ON" : "OFF"),
             ]);
         }
 

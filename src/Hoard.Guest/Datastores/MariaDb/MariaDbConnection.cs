@@ -96,6 +96,39 @@ internal sealed unsafe class MariaDbConnection : IDisposable
         }
     }
 
+    /// <summary>Runs one statement and returns its rows by column name (<c>SHOW SLAVE STATUS</c> has dozens); a SQL NULL is null.</summary>
+    public List<Dictionary<string, string?>> QueryNamed(string sql)
+    {
+        lock (_lock)
+        {
+            RunQuery(sql);
+            using var result = LibMariaDb.StoreResult(_mysql);
+            if (result.IsInvalid)
+            {
+                if (LibMariaDb.FieldCount(_mysql) != 0)
+                    throw LastError(_mysql);
+                return [];
+            }
+
+            var columns = (int)LibMariaDb.NumFields(result);
+            var names = new string[columns];
+            for (var i = 0; i < columns; i++)
+                names[i] = Marshal.PtrToStringUTF8(*(nint*)LibMariaDb.FetchFieldDirect(result, (uint)i)) ?? "";
+            var rows = new List<Dictionary<string, string?>>();
+            for (var row = LibMariaDb.FetchRow(result); row != nint.Zero; row = LibMariaDb.FetchRow(result))
+            {
+                var values = (byte**)row;
+                var lengths = (nuint*)LibMariaDb.FetchLengths(result);
+                var fields = new Dictionary<string, string?>(columns, StringComparer.Ordinal);
+                for (var i = 0; i < columns; i++)
+                    fields[names[i]] = values[i] == null ? null : Encoding.UTF8.GetString(values[i], checked((int)lengths[i]));
+                rows.Add(fields);
+            }
+
+            return rows;
+        }
+    }
+
     /// <summary>Escapes a value for use inside a single-quoted SQL string literal, in the connection's character set.</summary>
     public string EscapeString(string value)
     {

@@ -31,13 +31,15 @@ internal static class MariaDbInitScript
     /// <summary>
     /// For a data directory restored from another instance's backup: its users, databases and grants stay as they
     /// were, but the guest's administrator and <c>root@localhost</c> get this instance's new passwords, so the source
-    /// instance's secrets open nothing here.
+    /// instance's secrets open nothing here. None of it goes into the binary log: a replica's own transactions would make
+    /// its GTID history diverge from its source's, which <c>gtid_strict_mode</c> refuses.
     /// </summary>
     public static string RenderForRestore(string rootPassword, MariaDbAdminCredentials admin)
     {
         RequireAlphanumeric(rootPassword);
         RequireAlphanumeric(admin.Password);
         return $"""
+            SET sql_log_bin = 0;
             ALTER USER IF EXISTS 'root'@'localhost' IDENTIFIED BY '{rootPassword}';
             DROP USER IF EXISTS '{admin.User}'@'localhost';
             CREATE USER '{admin.User}'@'localhost' IDENTIFIED BY '{admin.Password}';

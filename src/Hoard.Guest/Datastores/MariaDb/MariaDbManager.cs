@@ -12,7 +12,7 @@ internal sealed record MariaDbPrepareTimings(TimeSpan InstallDb, TimeSpan Start,
 /// MariaDB behind Trove's guest verbs. The server runs as a supervised child of the guest; the guest talks to
 /// it over its unix socket as <c>os_admin@localhost</c>, one short connection per operation.
 /// </summary>
-internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreManager
+internal sealed partial class MariaDbManager : SupervisedDatastoreManager, IDatastoreManager
 {
     private readonly GuestConfig _config;
     private readonly MariaDbOptions _options;
@@ -21,6 +21,7 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
     private readonly MariaDbDumpBackup _dump;
     private readonly MariaDbBinlogArchive _binlog;
     private readonly MariaDbPointInTimeRecovery _recovery;
+    private ReplicationState? _replication;
 
     /// <param name="logger">Receives lifecycle lines (starts, crashes, timings); never a password or an RPC argument.</param>
     public MariaDbManager(GuestConfig config, ILogger? logger = null, MariaDbOptions? options = null)
@@ -31,8 +32,9 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
         _server = new MariaDbServer(config, _options, Log, OnServerCrash);
         _backup = new MariaDbBackup(_options, _server, Log);
         _dump = new MariaDbDumpBackup(_options, _server);
-        _binlog = new MariaDbBinlogArchive(config, _options, _server, Log, TimeProvider.System);
+        _binlog = new MariaDbBinlogArchive(config, _options, _server, Log, TimeProvider.System) { RetainForReplicas = () => _replication is not null };
         _recovery = new MariaDbPointInTimeRecovery(config, _options, _server, Log);
+        _replication = ReplicationState.Load(config.Paths);
         _binlog.Start();
     }
 
@@ -98,12 +100,12 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
         ReadAsync(MariaDbRoot.IsEnabled, cancellationToken);
 
     protected override IReadOnlyList<KeyValuePair<string, string?>> Settings(ConfigurationState state) =>
-        MariaDbConfigTemplate.Settings(_config, state.MemoryMb, state.Overrides, _binlog.Enabled);
+        MariaDbConfigTemplate.Settings(_config, state.MemoryMb, state.Overrides, _binlog.Enabled, ReplicationRole);
 
     protected override async Task<UpdateOverridesResult> ApplyConfigurationAsync(ConfigurationChange change, CancellationToken cancellationToken)
     {
         var after = Settings(change.After);
-        var myCnf = MariaDbConfigTemplate.Render(_config, change.After.MemoryMb, change.After.Overrides, _binlog.Enabled);
+        var myCnf = MariaDbConfigTemplate.Render(_config, change.After.MemoryMb, change.After.Overrides, _binlog.Enabled, ReplicationRole);
         await _server.CheckConfigAsync(myCnf, cancellationToken);
         var result = await ReadAsync(connection => MariaDbConfiguration.Apply(connection, change, after, () => _server.WriteConfig(myCnf)), cancellationToken);
         // Hoard's own setting has no server variable behind it; the archiving loop reads the saved state at its next round.
@@ -160,7 +162,14 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
         // The spool's presence is what turns the binary log on, now and at every later rendering of my.cnf.
         if (request.WalArchive is not null)
             _binlog.EnsureSpool();
-        var myCnf = MariaDbConfigTemplate.Render(_config, request.MemoryMb, request.ConfigOverrides, _binlog.Enabled);
+        ForgetUnfinishedReplication();
+        var myCnf = MariaDbConfigTemplate.Render(_config, request.MemoryMb, request.ConfigOverrides, _binlog.Enabled,
+            request.ReplicaOf switch
+            {
+                null => MariaDbReplicationRole.None,
+                { } source when MariaDbReplication.IsSemiSync(source) => MariaDbReplicationRole.SemiSyncReplica,
+                _ => MariaDbReplicationRole.ReadOnly,
+            });
         MariaDbDatabases.Validate(request.Databases);
         MariaDbUsers.Validate(request.Users);
         ValidateRestore(request.Restore);
@@ -168,6 +177,7 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
         var missing = request.Users.SelectMany(u => u.Databases ?? []).FirstOrDefault(name => request.Databases.All(d => d.Name != name));
         if (missing is not null)
             throw MariaDbDatabases.NotFound(missing);
+        ValidateReplicaOf(request);
         if (request.Restore is { Strategy: BackupStrategies.MariaDbDump, Recovery: not null })
             throw new HandlerException(GuestErrorCodes.BadRequest, "A logical backup (mariadb-dump) holds no binary log position: it cannot start a restore to a point in time.");
         // A logical backup is replayed into a server prepared as any new one is.
@@ -256,10 +266,13 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
                 await RestoreStepAsync(restore, () => _recovery.ReplayAsync(replay, restore.Layers[0], cancellationToken));
             var start = total.Elapsed - restored;
 
-            await ChangeAsync(connection => CreateKeepingRestored(connection, request), cancellationToken);
+            if (request.ReplicaOf is { } source)
+                await FollowFromBackupAsync(source, restore, cancellationToken);
+            else
+                await ChangeAsync(connection => CreateKeepingRestored(connection, request), cancellationToken);
             MarkPrepared(request);
             LastPrepareTimings = new MariaDbPrepareTimings(restored, start, TimeSpan.Zero, total.Elapsed - restored - start, total.Elapsed);
-            Log($"mariadb: prepared from backup {restore.Layers[^1].BackupId}{(restore.Layers.Count > 1 ? $" ({restore.Layers.Count} layers)" : "")} in {total.Elapsed.TotalSeconds:0.000} s " +
+            Log($"mariadb: prepared{(request.ReplicaOf is { } of ? $" as a replica of {of.SourceId}" : "")} from backup {restore.Layers[^1].BackupId}{(restore.Layers.Count > 1 ? $" ({restore.Layers.Count} layers)" : "")} in {total.Elapsed.TotalSeconds:0.000} s " +
                 $"(restore {restored.TotalSeconds:0.000} s, start {start.TotalSeconds:0.000} s).");
         }
         catch
@@ -295,7 +308,11 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
         }, cancellationToken);
 
     private Task<T> ChangeAsync<T>(Func<MariaDbConnection, T> change, CancellationToken cancellationToken) =>
-        OneChangeAtATimeAsync(() => ReadAsync(change, cancellationToken), cancellationToken);
+        OneChangeAtATimeAsync(() =>
+        {
+            RefuseOnReadOnlyMember();
+            return ReadAsync(change, cancellationToken);
+        }, cancellationToken);
 
     private Task<T> ReadAsync<T>(Func<MariaDbConnection, T> read, CancellationToken cancellationToken) =>
         Task.Run(() =>
@@ -310,19 +327,4 @@ internal sealed class MariaDbManager : SupervisedDatastoreManager, IDatastoreMan
                 throw new HandlerException(GuestErrorCodes.NotReady, $"MariaDB is not answering: {e.Message}");
             }
         }, cancellationToken);
-
-    // Replication: not built yet for this datastore.
-    public Task<ReplicaContext> GetReplicaContextAsync(ReplicaContextRequest request, CancellationToken cancellationToken) => throw ReplicationNotBuilt();
-
-    public Task AttachReplicaAsync(ReplicaContext source, CancellationToken cancellationToken) => throw ReplicationNotBuilt();
-
-    public Task ForgetReplicaAsync(string replicaId, CancellationToken cancellationToken) => throw ReplicationNotBuilt();
-
-    public Task<ReplicationReport?> GetReplicationStatusAsync(CancellationToken cancellationToken) => Task.FromResult<ReplicationReport?>(null);
-
-    public Task<ReplicationReport> PromoteAsync(CancellationToken cancellationToken) => throw ReplicationNotBuilt();
-
-    public Task<ReplicationReport> DemoteAsync(CancellationToken cancellationToken) => throw ReplicationNotBuilt();
-
-    private static HandlerException ReplicationNotBuilt() => new(GuestErrorCodes.NotSupported, "Replication is not supported for this datastore yet.");
 }

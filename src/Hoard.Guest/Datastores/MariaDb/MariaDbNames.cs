@@ -24,7 +24,7 @@ internal static partial class MariaDbNames
 
     private static readonly HashSet<string> ReservedUsers = new(StringComparer.Ordinal)
     {
-        "root", "os_admin", "mariadb.sys", "mysql.sys", "mysql.session", "mysql.infoschema",
+        "root", "os_admin", "os_repl", "mariadb.sys", "mysql.sys", "mysql.session", "mysql.infoschema",
     };
 
     private static readonly SearchValues<char> ForbiddenUserCharacters = SearchValues.Create("'\";`,/\\");

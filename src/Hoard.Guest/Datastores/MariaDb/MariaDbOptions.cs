@@ -37,6 +37,15 @@ internal sealed record MariaDbOptions
     /// <summary>How long a backup waits for InnoDB to flush its checkpoint up to date first (see <see cref="MariaDbCheckpoint"/>).</summary>
     public TimeSpan BackupCheckpointWait { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>How long a new or re-pointed replica may take to connect to its source before the verb fails with its error.</summary>
+    public TimeSpan ReplicaConnectTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long a promote waits for the replica to apply what it received before it stops following.</summary>
+    public TimeSpan PromoteApplyWait { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long a demote waits for the customer sessions it ended to be gone.</summary>
+    public TimeSpan DemoteSessionWait { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How long after a start an unanswering server counts as starting rather than blocked.</summary>
     public TimeSpan StartupGrace { get; init; } = TimeSpan.FromSeconds(60);
 }

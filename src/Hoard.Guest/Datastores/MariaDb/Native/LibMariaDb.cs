@@ -33,6 +33,10 @@ internal static unsafe partial class LibMariaDb
     [LibraryImport(Library, EntryPoint = "mysql_num_fields")]
     internal static partial uint NumFields(MySqlResultHandle result);
 
+    /// <summary>Returns a <c>MYSQL_FIELD*</c>, whose first member is the column's <c>char* name</c>.</summary>
+    [LibraryImport(Library, EntryPoint = "mysql_fetch_field_direct")]
+    internal static partial nint FetchFieldDirect(MySqlResultHandle result, uint index);
+
     /// <summary>Returns a <c>char**</c> row, or zero after the last row.</summary>
     [LibraryImport(Library, EntryPoint = "mysql_fetch_row")]
     internal static partial nint FetchRow(MySqlResultHandle result);
