@@ -3,16 +3,18 @@ using System.Reflection;
 
 namespace Hoard.Bench.Failover;
 
-/// <summary>Command-line options: <c>--runs N</c>, <c>--datastores LIST</c>, <c>--keep</c>, <c>--server PATH</c>.</summary>
+/// <summary>Command-line options: <c>--runs N</c>, <c>--rate N</c>, <c>--datastores LIST</c>, <c>--keep</c>, <c>--server PATH</c>.</summary>
 /// <param name="Runs">Failovers per datastore (and as many crash-restarts of the by-hand baseline).</param>
-internal sealed record BenchOptions(int Runs, IReadOnlyList<string> Datastores, bool Keep, string ServerDll)
+/// <param name="Rate">The writer's pace, writes per second (0: as fast as they are answered).</param>
+internal sealed record BenchOptions(int Runs, int Rate, IReadOnlyList<string> Datastores, bool Keep, string ServerDll)
 {
     public const string Usage =
-        "usage: hoard-bench-failover [--runs N] [--datastores mariadb,postgresql,redis] [--keep] [--server path/to/hoard-server.dll]";
+        "usage: hoard-bench-failover [--runs N] [--rate N] [--datastores mariadb,postgresql,redis] [--keep] [--server path/to/hoard-server.dll]";
 
     public static BenchOptions Parse(string[] args)
     {
         var runs = 10;
+        var rate = 1000;
         IReadOnlyList<string> datastores = [.. FailoverDatastore.All.Select(d => d.Type)];
         var keep = false;
         string? server = null;
@@ -22,6 +24,10 @@ internal sealed record BenchOptions(int Runs, IReadOnlyList<string> Datastores, 
             {
                 case "--runs" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0:
                     runs = n;
+                    i++;
+                    break;
+                case "--rate" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var r):
+                    rate = r;
                     i++;
                     break;
                 case "--datastores" when i + 1 < args.Length:
@@ -38,7 +44,7 @@ internal sealed record BenchOptions(int Runs, IReadOnlyList<string> Datastores, 
             }
         }
 
-        return new BenchOptions(runs, datastores, keep, server ?? BuiltServerDll());
+        return new BenchOptions(runs, rate, datastores, keep, server ?? BuiltServerDll());
     }
 
     /// <summary>A comma-separated list, measured in the bench's fixed order whatever the list's order.</summary>

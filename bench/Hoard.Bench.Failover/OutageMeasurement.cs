@@ -15,10 +15,10 @@ internal static class OutageMeasurement
 
     /// <param name="kill">Kills (and for the baseline restarts) the server: returns when the first signal went and when every killed process was gone.</param>
     /// <param name="whatElse">What to add to the message when no write comes back.</param>
-    public static async Task<WriteOutage> MeasureAsync(ISequenceTable table, AckLedger ledger, Func<Task<(long Killed, long Gone)>> kill,
+    public static async Task<WriteOutage> MeasureAsync(ISequenceTable table, AckLedger ledger, int ratePerSecond, Func<Task<(long Killed, long Gone)>> kill,
         Func<string> whatElse, CancellationToken cancellationToken)
     {
-        var writer = new SequenceWriter(table, ledger.NextNumber);
+        var writer = new SequenceWriter(table, ledger.NextNumber, ratePerSecond);
         writer.Start();
         long killed;
         SequenceWriter.Ack first;

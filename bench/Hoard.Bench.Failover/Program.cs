@@ -25,7 +25,7 @@ Console.CancelKeyPress += (_, e) =>
     cancel.Cancel();
 };
 
-var report = new Report(options.Runs) { LoadBefore = MachineLoad.Describe() };
+var report = new Report(options.Runs, options.Rate) { LoadBefore = MachineLoad.Describe() };
 var root = Directory.CreateTempSubdirectory("hbf-").FullName;
 // Guests and database servers run as the OS user and must traverse this directory.
 File.SetUnixFileMode(root, (UnixFileMode)0b111_101_101);
@@ -38,7 +38,7 @@ try
 {
     report.Source = await Setup.DescribeSourceAsync(options.ServerDll, cancel.Token);
     var osUser = await Setup.EnsureOsUserAsync("dbaas", cancel.Token);
-    Console.WriteLine($"work dir {root}; by-hand servers as {osUser}; {string.Join(", ", options.Datastores)}: {options.Runs} runs each");
+    Console.WriteLine($"work dir {root}; by-hand servers as {osUser}; {string.Join(", ", options.Datastores)}: {options.Runs} runs each, writes paced to {(options.Rate > 0 ? $"{options.Rate}/s" : "no limit")}");
     server = HoardServerProcess.Start(options.ServerDll, dataDir, Path.Combine(root, "server.log"));
     await server.WaitUntilReadyAsync(http, TimeSpan.FromSeconds(60), cancel.Token);
     var credentials = Setup.ReadOpenRc(Path.Combine(dataDir, "admin-openrc.sh"));
@@ -53,7 +53,7 @@ try
         Console.WriteLine($"-- {figures.Datastore.Title} ({figures.LoadAtStart})");
         try
         {
-            await DatastoreRuns.RunAsync(figures, hoard, Path.Combine(root, type), osUser, options.Runs, cancel.Token);
+            await DatastoreRuns.RunAsync(figures, hoard, Path.Combine(root, type), osUser, options, cancel.Token);
         }
         catch (Exception e) when (!cancel.IsCancellationRequested)
         {

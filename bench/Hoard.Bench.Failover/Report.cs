@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Hoard.Bench.Failover;
 
 /// <summary>Prints the run's figures: per datastore a table of the runs, then medians, maxima and the ratio to the by-hand crash-restart.</summary>
-internal sealed class Report(int runs)
+internal sealed class Report(int runs, int rate)
 {
     public static readonly TimeSpan Target = TimeSpan.FromSeconds(5);
 
@@ -28,7 +28,7 @@ internal sealed class Report(int runs)
                           $"source + 1 replica, {runs} runs each, {Environment.ProcessorCount} CPUs, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC ==");
         Console.WriteLine($"source: {Source ?? "?"}");
         Console.WriteLine($"machine load before: {LoadBefore ?? "?"}; after: {LoadAfter ?? "?"}");
-        Console.WriteLine($"writer: one write at a time, a new connection {SequenceWriter.RetryDelay.TotalMilliseconds:0} ms after a failure; " +
+        Console.WriteLine($"writer: one write at a time, paced to {(rate > 0 ? $"{rate}/s" : "no limit")}, a new connection {SequenceWriter.RetryDelay.TotalMilliseconds:0} ms after a failure; " +
                           $"{OutageMeasurement.WarmUp.TotalSeconds:0} s of writes before the kill, {OutageMeasurement.After.TotalSeconds:0} s after the first write after it");
         foreach (var figures in Datastores)
             PrintDatastore(figures);

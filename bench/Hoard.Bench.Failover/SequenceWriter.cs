@@ -5,9 +5,11 @@ namespace Hoard.Bench.Failover;
 /// <summary>
 /// The steady write load: numbers written one after another, each on the open connection; a failed write or connect
 /// drops the connection and the next attempt, with the next number, opens a new one after <see cref="RetryDelay"/>.
-/// Numbers whose write failed are never counted as acknowledged (they may or may not have landed).
+/// Numbers whose write failed are never counted as acknowledged (they may or may not have landed). The writes are paced
+/// to <c>ratePerSecond</c> (0: as fast as they are answered), so that on a small shared machine the load itself does not
+/// take the CPU the failover needs, and every datastore and both sides see the same load.
 /// </summary>
-internal sealed class SequenceWriter(ISequenceTable table, long firstNumber)
+internal sealed class SequenceWriter(ISequenceTable table, long firstNumber, int ratePerSecond)
 {
     public static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(50);
     private readonly Lock _lock = new();
@@ -71,10 +73,16 @@ internal sealed class SequenceWriter(ISequenceTable table, long firstNumber)
     private async Task LoopAsync(CancellationToken stop)
     {
         ISequenceSession? session = null;
+        // No catching up after an outage: the next write is due one interval after the later of its due time and now.
+        var interval = ratePerSecond > 0 ? Stopwatch.Frequency / ratePerSecond : 0;
+        var due = Stopwatch.GetTimestamp();
         try
         {
             while (!stop.IsCancellationRequested)
             {
+                while (Stopwatch.GetTimestamp() < due && !stop.IsCancellationRequested)
+                    await Task.Delay(1, stop).ContinueWith(_ => { }, TaskScheduler.Default);
+                due = Math.Max(due, Stopwatch.GetTimestamp()) + interval;
                 var number = Interlocked.Increment(ref _next) - 1;
                 var sent = Stopwatch.GetTimestamp();
                 try
@@ -93,8 +101,9 @@ internal sealed class SequenceWriter(ISequenceTable table, long firstNumber)
                 catch (Exception e) when (!stop.IsCancellationRequested)
                 {
                     Failures++;
-                    FirstError ??= e.Message;
-                    LastError = e.Message;
+                    var message = e.Message.ReplaceLineEndings(" ");
+                    FirstError ??= message;
+                    LastError = message;
                     if (session is not null)
                         await session.DisposeAsync();
                     session = null;

@@ -38,7 +38,7 @@ internal abstract class Store
             (await MariaDbClient.QueryAsync(ip, "app", Password, "shop", $"REPLACE INTO kv VALUES ('{key}', '{value}')")).Succeeded;
 
         public override async Task<string> ReadAsync(string ip, string key) =>
-            await MariaDbClient.QueryOkAsync(ip, "app", Password, "shop", $"SELECT v FROM kv WHERE k = '{key}'");
+            (await MariaDbClient.QueryOkAsync(ip, "app", Password, "shop", $"SELECT v FROM kv WHERE k = '{key}'")).Trim();
     }
 
     private sealed class PostgreSql : Store

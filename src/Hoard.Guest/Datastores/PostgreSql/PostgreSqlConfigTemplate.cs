@@ -24,6 +24,7 @@ internal static partial class PostgreSqlConfigTemplate
         "wal_level", "archive_mode", "archive_command", "archive_library", "restore_command", "archive_cleanup_command",
         "recovery_end_command", "recovery_target", "recovery_target_time", "recovery_target_xid", "recovery_target_name",
         "recovery_target_lsn", "recovery_target_inclusive", "recovery_target_action", "recovery_target_timeline",
+        "primary_conninfo", "primary_slot_name",
     };
 
     /// <summary>How old the end of the recovery window may get: a segment with changes is archived after this at the latest.</summary>
@@ -140,9 +141,29 @@ internal static partial class PostgreSqlConfigTemplate
     /// <summary>
     /// Socket only: <c>os_admin</c> with its password (also for the replication connection of its backups),
     /// <c>postgres</c> by the peer identity of the guest's (and the service user's) OS account. Over TCP:
-    /// <c>postgres</c> and <c>os_admin</c> refused, everyone else SCRAM. Anything that matches no line is refused.
+    /// <c>postgres</c> and <c>os_admin</c> refused, and <c>os_repl</c> (left in data restored from a replication
+    /// member), everyone else SCRAM. Anything that matches no line is refused.
+    /// A member of a replication set (<paramref name="replicationMember"/>) also lets <c>os_repl</c> stream over TCP (and
+    /// nothing else), and its guest is <c>os_admin</c> by peer identity: a replica's copy of the role carries its source's
+    /// password, which a read-only standby cannot change.
     /// </summary>
-    public static string RenderHba() => """
+    public static string RenderHba(bool replicationMember = false) => replicationMember
+        ? $"""
+        # Written by the Hoard guest agent; changes are overwritten.
+        # TYPE  DATABASE     USER      ADDRESS     METHOD
+        local   all          os_admin              peer map={IdentMap}
+        local   replication  os_admin              peer map={IdentMap}
+        local   all          postgres              peer map={IdentMap}
+        host    all          postgres  all         reject
+        host    all          os_admin  all         reject
+        host    all          {ReplicationUser}   all         reject
+        host    replication  {ReplicationUser}   0.0.0.0/0   scram-sha-256
+        host    replication  {ReplicationUser}   ::/0        scram-sha-256
+        host    all          all       0.0.0.0/0   scram-sha-256
+        host    all          all       ::/0        scram-sha-256
+
+        """
+        : """
         # Written by the Hoard guest agent; changes are overwritten.
         # TYPE  DATABASE     USER      ADDRESS     METHOD
         local   all          os_admin              scram-sha-256
@@ -150,13 +171,20 @@ internal static partial class PostgreSqlConfigTemplate
         local   all          postgres              peer map=guest
         host    all          postgres  all         reject
         host    all          os_admin  all         reject
+        host    all          os_repl   all         reject
         host    all          all       0.0.0.0/0   scram-sha-256
         host    all          all       ::/0        scram-sha-256
 
         """;
 
-    /// <summary>The OS accounts that may be <c>postgres</c> over the socket: the guest's and the server's.</summary>
-    public static string RenderIdent(IEnumerable<string> osUsers)
+    /// <summary>The role replicas stream with.</summary>
+    public const string ReplicationUser = "os_repl";
+
+    /// <summary>
+    /// The OS accounts that may be <c>postgres</c> over the socket: the guest's and the server's; with
+    /// <paramref name="admin"/>, also <c>os_admin</c> (where pg_hba.conf says peer for it: a replication member).
+    /// </summary>
+    public static string RenderIdent(IEnumerable<string> osUsers, bool admin = false)
     {
         var builder = new StringBuilder("# Written by the Hoard guest agent; changes are overwritten.\n");
         foreach (var user in osUsers.Distinct(StringComparer.Ordinal))
@@ -164,6 +192,8 @@ internal static partial class PostgreSqlConfigTemplate
             if (!OsUserPattern().IsMatch(user))
                 throw new InvalidOperationException($"OS user name '{user}' cannot be written to pg_ident.conf.");
             builder.Append(IdentMap).Append(' ').Append(user).Append(" postgres\n");
+            if (admin)
+                builder.Append(IdentMap).Append(' ').Append(user).Append(' ').Append(PostgreSqlAdminCredentials.AdminUser).Append('\n');
         }
 
         return builder.ToString();

@@ -61,7 +61,7 @@ internal static class PostgreSqlConfiguration
     }
 
     /// <summary>Asks for a reload and waits until a new session has the configuration it loaded.</summary>
-    private static async Task ReloadAsync(PostgreSqlServer server, PostgreSqlAdmin admin, TimeSpan timeout)
+    internal static async Task ReloadAsync(PostgreSqlServer server, PostgreSqlAdmin admin, TimeSpan timeout)
     {
         var loadedBefore = (await admin.QueryAsync("SELECT pg_conf_load_time()::text"))[0][0]!;
         await admin.ExecuteAsync("SELECT pg_reload_conf()");

@@ -13,7 +13,7 @@ internal sealed record PostgreSqlPrepareTimings(TimeSpan DataDirectory, TimeSpan
 /// PostgreSQL behind Trove's guest verbs. The postmaster runs as a supervised child of the guest; the guest talks
 /// to it with Npgsql over its unix socket as <c>os_admin</c>, one short unpooled connection per operation.
 /// </summary>
-internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastoreManager
+internal sealed partial class PostgreSqlManager : SupervisedDatastoreManager, IDatastoreManager
 {
     private readonly GuestConfig _config;
     private readonly PostgreSqlOptions _options;
@@ -22,6 +22,7 @@ internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastore
     private readonly PostgreSqlDumpBackup _dump;
     private readonly PostgreSqlWalArchive _walArchive;
     private readonly PostgreSqlPointInTimeRecovery _recovery;
+    private readonly PostgreSqlReplication _replication;
 
     /// <param name="logger">Receives lifecycle lines (starts, crashes, timings); never a password or an RPC argument.</param>
     public PostgreSqlManager(GuestConfig config, ILogger? logger = null, PostgreSqlOptions? options = null)
@@ -34,6 +35,7 @@ internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastore
         _backup = new PostgreSqlBackup(config, _options, _server, _walArchive);
         _dump = new PostgreSqlDumpBackup(config, _options, _server);
         _recovery = new PostgreSqlPointInTimeRecovery(_options, _server, Log);
+        _replication = new PostgreSqlReplication(config, _options, _server);
     }
 
     public PostgreSqlPrepareTimings? LastPrepareTimings { get; private set; }
@@ -142,6 +144,14 @@ internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastore
         var missing = request.Users.SelectMany(u => u.Databases ?? []).FirstOrDefault(name => request.Databases.All(d => d.Name != name));
         if (missing is not null)
             throw PostgreSqlDatabases.NotFound(missing);
+        if (request.ReplicaOf is { } source)
+        {
+            if (request.Restore is not null || request.Databases.Count > 0 || request.Users.Count > 0)
+                throw new HandlerException(GuestErrorCodes.BadRequest, "A replica copies its source: its prepare takes no backup, databases or users.");
+            await PrepareReplicaAsync(request, source, postgresqlConf, cancellationToken);
+            return;
+        }
+
         if (request.Restore is { Strategy: BackupStrategies.PgDump, Recovery: not null })
             throw new HandlerException(GuestErrorCodes.BadRequest, "A logical backup (pg_dump) holds no WAL position: it cannot start a restore to a point in time.");
         // A logical backup is replayed into a cluster prepared as any new one is.
@@ -317,24 +327,14 @@ internal sealed class PostgreSqlManager : SupervisedDatastoreManager, IDatastore
         {
             throw new HandlerException(GuestErrorCodes.NotReady, $"PostgreSQL is not answering: {e.Message}");
         }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ReadOnlySqlTransaction)
+        {
+            throw new HandlerException(GuestErrorCodes.BadRequest,
+                "This instance is read-only (a replica, or a source demoted for a switchover): make the change on its source.");
+        }
     }
 
     /// <summary>The server is starting, stopping or has gone (class 57 and 08), rather than refusing a statement.</summary>
     private static bool IsConnectionFailure(PostgresException e) =>
         e.SqlState.StartsWith("57", StringComparison.Ordinal) || e.SqlState.StartsWith("08", StringComparison.Ordinal);
-
-    // Replication: not built yet for this datastore.
-    public Task<ReplicaContext> GetReplicaContextAsync(ReplicaContextRequest request, CancellationToken cancellationToken) => throw ReplicationNotBuilt();
-
-    public Task AttachReplicaAsync(ReplicaContext source, CancellationToken cancellationToken) => throw ReplicationNotBuilt();
-
-    public Task ForgetReplicaAsync(string replicaId, CancellationToken cancellationToken) => throw ReplicationNotBuilt();
-
-    public Task<ReplicationReport?> GetReplicationStatusAsync(CancellationToken cancellationToken) => Task.FromResult<ReplicationReport?>(null);
-
-    public Task<ReplicationReport> PromoteAsync(CancellationToken cancellationToken) => throw ReplicationNotBuilt();
-
-    public Task<ReplicationReport> DemoteAsync(CancellationToken cancellationToken) => throw ReplicationNotBuilt();
-
-    private static HandlerException ReplicationNotBuilt() => new(GuestErrorCodes.NotSupported, "Replication is not supported for this datastore yet.");
 }

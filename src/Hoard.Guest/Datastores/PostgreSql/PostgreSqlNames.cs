@@ -27,7 +27,7 @@ internal static partial class PostgreSqlNames
     /// <summary><c>public</c> and <c>none</c> are refused by the server itself; <c>root</c> belongs to "root enabled".</summary>
     private static readonly HashSet<string> ReservedUsers = new(StringComparer.OrdinalIgnoreCase)
     {
-        "postgres", "os_admin", "root", "public", "none",
+        "postgres", "os_admin", "os_repl", "root", "public", "none",
     };
 
     private static readonly SearchValues<char> ForbiddenCharacters = SearchValues.Create("'\";`,/\\");

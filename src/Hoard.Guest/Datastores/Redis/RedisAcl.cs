@@ -21,13 +21,17 @@ namespace Hoard.Guest.Datastores.Redis;
 /// </para>
 /// <para>
 /// The instance's <c>default</c> user is Trove's root (all commands); the guest's own <c>os_admin</c> has all
-/// commands too and is reached only over the unix socket. Both names are reserved.
+/// commands too and is reached only over the unix socket; <c>os_repl</c> is the replicas' account (see
+/// <see cref="ReplicationRules"/>). All three names are reserved.
 /// </para>
 /// </summary>
 internal static partial class RedisAcl
 {
     public const string DefaultUser = "default";
     public const string AdminUser = "os_admin";
+
+    /// <summary>The account a replica authenticates as to its source (<c>masteruser</c>).</summary>
+    public const string ReplicationUser = "os_repl";
     public const int MaxUserNameLength = 64;
     public const int MaxPasswordLength = 255;
 
@@ -57,7 +61,10 @@ internal static partial class RedisAcl
     /// <summary>The rules of the reserved users: everything.</summary>
     public static IEnumerable<string> AllRules() => ["~*", "&*", "+@all"];
 
-    public static bool IsReservedUser(string name) => name is DefaultUser or AdminUser;
+    /// <summary>What a replica needs of its source and nothing more: no keys, no channels, no data commands.</summary>
+    public static IEnumerable<string> ReplicationRules() => ["+psync", "+replconf", "+ping"];
+
+    public static bool IsReservedUser(string name) => name is DefaultUser or AdminUser or ReplicationUser;
 
     public static void ValidateUserName(string? name)
     {

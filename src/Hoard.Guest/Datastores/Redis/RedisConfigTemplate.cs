@@ -30,6 +30,7 @@ internal static partial class RedisConfigTemplate
         "protected-mode", "requirepass", "user", "include", "loadmodule", "rename-command", "enable-debug-command",
         "enable-module-command", "enable-protected-configs", "proc-title-template", "set-proc-title", "dbfilename",
         "appenddirname", "masterauth", "masteruser", "replicaof", "slaveof", "tls-port", "bind-source-addr",
+        "replica-read-only", "slave-read-only",
     };
 
     public static string Render(GuestConfig config, int memoryMb, IReadOnlyDictionary<string, string>? overrides)

@@ -23,6 +23,7 @@ internal sealed class RedisManager : SupervisedDatastoreManager, IDatastoreManag
     private readonly GuestConfig _config;
     private readonly RedisServer _server;
     private readonly RedisBackup _backup;
+    private readonly RedisReplication _replication;
 
     /// <param name="logger">Receives lifecycle lines (starts, crashes, timings); never a password or an RPC argument.</param>
     public RedisManager(GuestConfig config, ILogger? logger = null, RedisOptions? options = null)
@@ -32,6 +33,7 @@ internal sealed class RedisManager : SupervisedDatastoreManager, IDatastoreManag
         _options = options ?? new RedisOptions();
         _server = new RedisServer(config, _options, Log, OnServerCrash);
         _backup = new RedisBackup(_options, _server);
+        _replication = new RedisReplication(config, _options, _server);
     }
 
     public RedisPreparePhases? LastPrepareTimings { get; private set; }
@@ -95,7 +97,7 @@ internal sealed class RedisManager : SupervisedDatastoreManager, IDatastoreManag
     protected override Task<UpdateOverridesResult> ApplyConfigurationAsync(ConfigurationChange change, CancellationToken cancellationToken)
     {
         var after = RedisConfigTemplate.Settings(_config, change.After.MemoryMb, change.After.Overrides);
-        var redisConf = RedisConfigTemplate.Render(_config, change.After.MemoryMb, change.After.Overrides);
+        var redisConf = _replication.WithReplication(RedisConfigTemplate.Render(_config, change.After.MemoryMb, change.After.Overrides));
         return ReadAsync(connection => RedisConfiguration.Apply(connection, change, after, () => _server.WriteConfig(redisConf)), cancellationToken);
     }
 
@@ -129,11 +131,18 @@ internal sealed class RedisManager : SupervisedDatastoreManager, IDatastoreManag
             throw NoDatabases();
         RedisUsers.Validate(request.Users);
         ValidateRestore(request.Restore);
+        var sourceUsers = request.ReplicaOf is { } replicaOf ? _replication.Validate(replicaOf) : null;
+        if (request.ReplicaOf is not null && request.Restore is not null)
+            throw new HandlerException(GuestErrorCodes.BadRequest, "A Redis replica takes its data from its source, not from a backup.");
 
         var total = Stopwatch.StartNew();
         await _server.StopAsync();
         File.Delete(_server.Paths.RootEnabledMarker);
         await _server.InstallAsync(redisConf, Secrets.GeneratePassword(), Secrets.GeneratePassword(), cancellationToken);
+        _replication.ClearState();
+        // A replica starts as one: its first start already follows the source, and it is never writable.
+        if (request.ReplicaOf is { } source)
+            _replication.SaveState(ReplicationState.AsReplicaOf(source));
         var appendOnly = false;
         if (request.Restore is { } restore)
         {
@@ -159,14 +168,22 @@ internal sealed class RedisManager : SupervisedDatastoreManager, IDatastoreManag
 
             var start = total.Elapsed - install;
             await ChangeAsync(connection => RedisUsers.Create(connection, request.Users), cancellationToken);
+            if (request.ReplicaOf is { } followed)
+            {
+                await ChangeAsync(connection => RedisAclCopy.Apply(connection, sourceUsers!), cancellationToken);
+                await _replication.WaitUntilStreamingAsync(() => _server.OpenAdmin(_options.ProbeTimeout), $"{followed.Host}:{followed.Port}", cancellationToken);
+            }
+
             MarkPrepared(request);
             LastPrepareTimings = new RedisPreparePhases(install, start, total.Elapsed - install - start, total.Elapsed);
-            var from = request.Restore is { } source ? $" from backup {source.Layers[0].BackupId}" : "";
+            var from = request.Restore is { } backup ? $" from backup {backup.Layers[0].BackupId}"
+                : request.ReplicaOf is { } followedSource ? $" as a replica of {followedSource.SourceId}" : "";
             Log($"redis: prepared{from} in {total.Elapsed.TotalSeconds:0.000} s (install {install.TotalSeconds:0.000} s, start {start.TotalSeconds:0.000} s).");
         }
         catch
         {
             await _server.StopAsync();
+            _replication.ClearState();
             throw;
         }
     }
@@ -175,6 +192,13 @@ internal sealed class RedisManager : SupervisedDatastoreManager, IDatastoreManag
     {
         await _server.StartAsync(cancellationToken);
         await _server.WaitUntilAnsweringAsync(cancellationToken);
+        // CLIENT PAUSE dies with the process: a demoted source restarted before its promote or attach holds writes again.
+        if (_replication.LoadState() is { Demoted: true })
+            await ReadAsync(connection =>
+            {
+                _replication.HoldWrites(connection);
+                return true;
+            }, cancellationToken);
     }
 
     private async Task ChangeAsync(Action<RedisConnection> change, CancellationToken cancellationToken) =>
@@ -201,18 +225,94 @@ internal sealed class RedisManager : SupervisedDatastoreManager, IDatastoreManag
             }
         }, cancellationToken);
 
-    // Replication: not built yet for this datastore.
-    public Task<ReplicaContext> GetReplicaContextAsync(ReplicaContextRequest request, CancellationToken cancellationToken) => throw ReplicationNotBuilt();
+    public Task<ReplicaContext> GetReplicaContextAsync(ReplicaContextRequest request, CancellationToken cancellationToken)
+    {
+        if (!IsPrepared)
+            throw new HandlerException(GuestErrorCodes.NotReady, "Redis has not been prepared yet.");
+        return ChangeAsync(connection =>
+        {
+            var context = _replication.ContextFor(connection);
+            Log($"redis: ready to serve replica {request.ReplicaId}.");
+            return context;
+        }, cancellationToken);
+    }
 
-    public Task AttachReplicaAsync(ReplicaContext source, CancellationToken cancellationToken) => throw ReplicationNotBuilt();
+    public Task AttachReplicaAsync(ReplicaContext source, CancellationToken cancellationToken)
+    {
+        var users = _replication.Validate(source);
+        return RoleChangeAsync(connection =>
+        {
+            _replication.Follow(connection, source, users);
+            Log($"redis: now follows {source.SourceId} ({source.Host}:{source.Port}).");
+            return true;
+        }, ReplicationState.AsReplicaOf(source), cancellationToken, before =>
+        {
+            // A full resync would silently replace the data of an instance that was never the source's or its replica.
+            if (before is null)
+                throw new HandlerException(GuestErrorCodes.BadRequest,
+                    "This instance never took part in replication, so its data is not a prefix of the source's: build a replica with prepare instead.");
+        });
+    }
 
-    public Task ForgetReplicaAsync(string replicaId, CancellationToken cancellationToken) => throw ReplicationNotBuilt();
+    /// <summary>A Redis source keeps nothing per replica (its backlog is shared), so there is nothing to free.</summary>
+    public Task ForgetReplicaAsync(string replicaId, CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task<ReplicationReport?> GetReplicationStatusAsync(CancellationToken cancellationToken) => Task.FromResult<ReplicationReport?>(null);
+    /// <summary>Runs on every heartbeat: no file, no query; otherwise one <c>INFO replication</c> over the socket.</summary>
+    public Task<ReplicationReport?> GetReplicationStatusAsync(CancellationToken cancellationToken)
+    {
+        if (_replication.LoadState() is not { } state)
+            return Task.FromResult<ReplicationReport?>(null);
+        return Task.Run<ReplicationReport?>(() =>
+        {
+            try
+            {
+                using var connection = _server.OpenAdmin(_options.ProbeTimeout);
+                return _replication.Report(connection, state);
+            }
+            catch (RedisException e) when (e.IsConnectionFailure || e.ErrorCode == "LOADING")
+            {
+                throw new HandlerException(GuestErrorCodes.NotReady, $"Redis is not answering: {e.Message}");
+            }
+        }, cancellationToken);
+    }
 
-    public Task<ReplicationReport> PromoteAsync(CancellationToken cancellationToken) => throw ReplicationNotBuilt();
+    public Task<ReplicationReport> PromoteAsync(CancellationToken cancellationToken) =>
+        RoleChangeAsync(connection =>
+        {
+            var watch = Stopwatch.StartNew();
+            RedisReplication.Lead(connection);
+            var report = _replication.Report(connection, ReplicationState.AsSource());
+            Log($"redis: promoted at offset {report.Position} in {watch.Elapsed.TotalSeconds:0.000} s.");
+            return report;
+        }, ReplicationState.AsSource(), cancellationToken);
 
-    public Task<ReplicationReport> DemoteAsync(CancellationToken cancellationToken) => throw ReplicationNotBuilt();
+    public Task<ReplicationReport> DemoteAsync(CancellationToken cancellationToken)
+    {
+        var demoted = ReplicationState.AsSource() with { Demoted = true };
+        return RoleChangeAsync(connection =>
+        {
+            _replication.HoldWrites(connection);
+            var report = _replication.Report(connection, demoted);
+            Log($"redis: demoted; writes held at offset {report.Position}.");
+            return report;
+        }, demoted, cancellationToken, before =>
+        {
+            if (before is { Role: ReplicationRoles.Replica })
+                throw new HandlerException(GuestErrorCodes.BadRequest, "A replica cannot be demoted: only a source can.");
+        });
+    }
 
-    private static HandlerException ReplicationNotBuilt() => new(GuestErrorCodes.NotSupported, "Replication is not supported for this datastore yet.");
+    /// <summary>
+    /// The role is written first (file, configuration), then the running server told: a crash in between restarts
+    /// the server in the new role rather than the old.
+    /// </summary>
+    /// <param name="check">Refuses the change, given the role before it; runs under the same locks.</param>
+    private Task<T> RoleChangeAsync<T>(
+        Func<RedisConnection, T> change, ReplicationState state, CancellationToken cancellationToken, Action<ReplicationState?>? check = null) =>
+        UnderLifecycleAsync(() => OneChangeAtATimeAsync(() =>
+        {
+            check?.Invoke(_replication.LoadState());
+            _replication.SaveState(state);
+            return ReadAsync(change, cancellationToken);
+        }, cancellationToken), cancellationToken);
 }

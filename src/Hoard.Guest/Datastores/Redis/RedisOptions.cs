@@ -22,6 +22,15 @@ internal sealed record RedisOptions
     /// <summary>How long a backup's snapshot, or a restore's first append-only file, may take to write.</summary>
     public TimeSpan SnapshotTimeout { get; init; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>How long a replica's prepare waits for its first full sync from the source.</summary>
+    public TimeSpan ReplicaSyncTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>
+    /// How long a demoted source holds its clients' writes (<c>CLIENT PAUSE ... WRITE</c>) if neither promote nor
+    /// attach follows; the guest pauses it again when it restarts the server while demoted.
+    /// </summary>
+    public TimeSpan DemotePause { get; init; } = TimeSpan.FromHours(24);
+
     /// <summary>How long after a start an unanswering server counts as starting rather than blocked.</summary>
     public TimeSpan StartupGrace { get; init; } = TimeSpan.FromSeconds(60);
 }

@@ -13,6 +13,8 @@ internal sealed record RedisPaths(
     string AdminCredentials,
     string RootPassword,
     string RootEnabledMarker,
+    string ReplicationPassword,
+    string MasterAuthFile,
     string PreparedMarker)
 {
     public static RedisPaths For(InstancePaths paths) => new(
@@ -27,5 +29,7 @@ internal sealed record RedisPaths(
         AdminCredentials: Path.Combine(paths.Etc, "redis-admin.secret"),
         RootPassword: Path.Combine(paths.Etc, "redis-default.secret"),
         RootEnabledMarker: Path.Combine(paths.Etc, "root-enabled"),
+        ReplicationPassword: Path.Combine(paths.Etc, "redis-repl.secret"),
+        MasterAuthFile: Path.Combine(paths.Etc, "redis-masterauth.conf"),
         PreparedMarker: Path.Combine(paths.Etc, "prepared"));
 }

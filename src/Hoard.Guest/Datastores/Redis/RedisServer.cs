@@ -64,6 +64,10 @@ internal sealed class RedisServer(GuestConfig config, RedisOptions options, Acti
         _process.WriteServerFile(Paths.ConfigFile, redisConf,
             UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead, serverOwned: true);
 
+    /// <summary>Replaces a file only the server (and the guest) may read, such as the <c>masterauth</c> include.</summary>
+    public void WriteSecretFile(string path, string contents) =>
+        _process.WriteServerFile(path, contents, UnixFileMode.UserRead | UnixFileMode.UserWrite, serverOwned: true);
+
     /// <summary>Starts the server under a new supervisor.</summary>
     public Task StartAsync(CancellationToken cancellationToken) =>
         _process.StartAsync(ServerStartInfo, Paths.OutputLog, () => StopOrphanAsync(graceful: true, cancellationToken), cancellationToken);
@@ -96,16 +100,27 @@ internal sealed class RedisServer(GuestConfig config, RedisOptions options, Acti
     /// </summary>
     private void Shutdown(int? pid)
     {
+        var watch = Stopwatch.StartNew();
         try
         {
             using var connection = OpenAdmin(options.ProbeTimeout);
-            try
+            while (true)
             {
-                connection.Execute("SHUTDOWN");
-            }
-            catch (RedisException e) when (e.IsConnectionFailure)
-            {
-                return;
+                try
+                {
+                    connection.Execute("SHUTDOWN");
+                    break;
+                }
+                catch (RedisException e) when (e.IsConnectionFailure)
+                {
+                    return;
+                }
+                catch (RedisException) when (watch.Elapsed < options.StopTimeout / 2)
+                {
+                    // A replica writing the append-only file of its first sync refuses to exit (and ignores SIGTERM)
+                    // until that is done, usually within a second: ask again rather than wait out the stop timeout.
+                    Thread.Sleep(100);
+                }
             }
         }
         catch (Exception e) when (e is RedisException or HandlerException or IOException or InvalidDataException)

@@ -61,7 +61,7 @@ internal sealed class RedisInstance : IDisposable
     public static RedisInstance Create() =>
         new(TestInstance.Create("redis"));
 
-    public RedisManager CreateManager() => new(Config, _instance.CreateLogger());
+    public RedisManager CreateManager(RedisOptions? options = null) => new(Config, _instance.CreateLogger(), options);
 
     public RedisConnection ConnectTcp(string? user, string? password) =>
         RedisConnection.OpenTcp(Config.Address, Config.Port, user, password, TimeSpan.FromSeconds(10));

@@ -1,0 +1,306 @@
+using System.Diagnostics;
+using System.Globalization;
+using Hoard.Contracts.Bus;
+using Hoard.Contracts.Guest;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Hoard.Guest.Datastores.PostgreSql;
+
+/// <summary>
+/// Streaming replication, one physical slot per replica on the source. The source's <c>os_repl</c> role (password
+/// generated once, kept in <c>etc/replication.pg</c>) streams over TCP; a replica reads that password from a passfile
+/// (mode 0600, the service user's) named in its <c>primary_conninfo</c>, never from its command line, environment or
+/// configuration. The standby settings live in postgresql.auto.conf, where nothing of the guest's configuration lives.
+/// </summary>
+internal sealed class PostgreSqlReplication(GuestConfig config, PostgreSqlOptions options, PostgreSqlServer server)
+{
+    public const string User = PostgreSqlConfigTemplate.ReplicationUser;
+    public const string SlotKey = "slot";
+
+    /// <summary>The source's <c>max_connections</c>: a hot standby refuses to start with fewer.</summary>
+    public const string MaxConnectionsKey = "max_connections";
+
+    /// <summary>Words of the WAL receiver's errors (a client's failed login is in the same log).</summary>
+    private static readonly string[] StreamingWords = ["WAL", "primary", "replication", "timeline"];
+
+    private static readonly string[] StandbyKeys = ["primary_conninfo", "primary_slot_name", "recovery_target_timeline"];
+
+    private string PasswordFile => Path.Combine(config.Paths.Etc, "replication.pg");
+
+    private string PassFile => Path.Combine(config.Paths.Etc, "replication.pgpass");
+
+    private string StandbySignal => Path.Combine(server.Paths.DataDirectory, "standby.signal");
+
+    /// <summary>The slot a source keeps for a replica, and the replica's application_name: <c>hoard_</c> and its id without dashes.</summary>
+    public static string SlotName(string instanceId)
+    {
+        var name = "hoard_" + instanceId.Replace("-", "", StringComparison.Ordinal).ToLowerInvariant();
+        if (name.Length > PostgreSqlNames.MaxIdentifierBytes || name.Any(c => c is not (>= 'a' and <= 'z' or >= '0' and <= '9' or '_')))
+            throw new HandlerException(GuestErrorCodes.BadRequest, "The replica id cannot name a replication slot.");
+        return name;
+    }
+
+    /// <summary>
+    /// Makes a writable instance a source able to serve <paramref name="replicaId"/>: the replication role, the replica's
+    /// slot (reserving WAL from now on, so the copy the replica takes next finds all of it), the bound on the WAL slots may
+    /// keep, and the access rules of a replication member. Idempotent.
+    /// </summary>
+    public async Task<ReplicaContext> PrepareSourceAsync(PostgreSqlAdmin admin, string replicaId)
+    {
+        if (replicaId == config.InstanceId)
+            throw new HandlerException(GuestErrorCodes.BadRequest, "An instance cannot be its own replica.");
+        var slot = SlotName(replicaId);
+        if (await IsInRecoveryAsync(admin))
+            throw new HandlerException(GuestErrorCodes.BadRequest, "This instance is read-only (a replica or a demoted source): promote it before it serves replicas.");
+
+        if (!File.Exists(PasswordFile))
+            SecretFile.WriteLine(PasswordFile, Secrets.GeneratePassword());
+        var password = SecretFile.ReadLine(PasswordFile);
+        var attributes = $"WITH REPLICATION LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {PostgreSqlNames.QuoteLiteral(password)}";
+        // Always set: a promoted replica holds its old source's role, with that source's password.
+        await admin.ExecuteAsync($"DO $$BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{User}') THEN ALTER ROLE {User} {attributes}; " +
+                                 $"ELSE CREATE ROLE {User} {attributes}; END IF; END$$");
+        await admin.ExecuteAsync("SELECT pg_create_physical_replication_slot($1::name, true) WHERE NOT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = $1::name)", slot);
+
+        var keep = $"{SlotWalKeepMb()}MB";
+        var changed = false;
+        if ((await admin.QueryAsync("SELECT setting FROM pg_file_settings WHERE name = 'max_slot_wal_keep_size' AND sourcefile LIKE '%postgresql.auto.conf'")) is not [[var kept]] || kept != keep)
+        {
+            await admin.ExecuteAsync($"ALTER SYSTEM SET max_slot_wal_keep_size = {PostgreSqlNames.QuoteLiteral(keep)}");
+            changed = true;
+        }
+
+        if (ReplicationState.Load(config.Paths) is not { Role: ReplicationRoles.Source, Demoted: false })
+            ReplicationState.AsSource().Save(config.Paths);
+        changed |= server.WriteAccessRules();
+        if (changed)
+            await PostgreSqlConfiguration.ReloadAsync(server, admin, options.ReloadTimeout);
+
+        var maxConnections = (await admin.QueryAsync("SHOW max_connections"))[0][0]!;
+        return new ReplicaContext(config.InstanceId, config.Address, config.Port, User, password,
+            new Dictionary<string, string>(StringComparer.Ordinal) { [SlotKey] = slot, [MaxConnectionsKey] = maxConnections });
+    }
+
+    /// <summary>Drops the replica's slot, ending the walsender that holds it first. A missing slot is fine.</summary>
+    public Task DropSlotAsync(PostgreSqlAdmin admin, string replicaId) => DropAsync(admin, SlotName(replicaId));
+
+    /// <summary>Drops every slot the guest made (<c>hoard_</c>…): the instance serves no replicas any more.</summary>
+    public async Task DropAllSlotsAsync(PostgreSqlAdmin admin)
+    {
+        foreach (var row in await admin.QueryAsync(@"SELECT slot_name FROM pg_replication_slots WHERE slot_type = 'physical' AND slot_name LIKE 'hoard\_%'"))
+            await DropAsync(admin, row[0]!);
+    }
+
+    private async Task DropAsync(PostgreSqlAdmin admin, string slot)
+    {
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            var rows = await admin.QueryAsync("SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1::name", slot);
+            if (rows.Count == 0)
+                return;
+            if (rows[0][0] is { } pid)
+                await admin.ExecuteAsync("SELECT pg_terminate_backend($1::int)", int.Parse(pid, CultureInfo.InvariantCulture));
+            try
+            {
+                await admin.ExecuteAsync("SELECT pg_drop_replication_slot($1::name)", slot);
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.ObjectInUse or PostgresErrorCodes.UndefinedObject && watch.Elapsed < options.QueryTimeout)
+            {
+                // The walsender had not exited yet, or the slot went meanwhile: look again.
+                await Task.Delay(50, admin.CancellationToken);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Fills the new, empty <paramref name="dataDirectory"/> with a copy of the source, streaming the WAL written
+    /// meanwhile through the replica's slot; runs as the service user, the password in the passfile.
+    /// </summary>
+    public async Task CopySourceAsync(ReplicaContext source, string dataDirectory, CancellationToken cancellationToken)
+    {
+        var slot = Slot(source);
+        WritePassFile(source);
+        var copy = new ProcessStartInfo(options.BaseBackupPath)
+        {
+            ArgumentList =
+            {
+                "--host", source.Host,
+                "--port", source.Port.ToString(CultureInfo.InvariantCulture),
+                "--username", source.User,
+                "--no-password",
+                "--pgdata", dataDirectory,
+                "--format=plain",
+                "--wal-method=stream",
+                "--checkpoint=fast",
+                "--slot", slot,
+            },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = "/",
+        };
+        copy.Environment["PGPASSFILE"] = PassFile;
+        copy.Environment["PGAPPNAME"] = "hoard-replica-copy";
+        copy.Environment.Remove("PGPASSWORD");
+        using var process = Process.Start(server.AsServiceUser(copy)) ?? throw new InvalidOperationException("pg_basebackup did not start.");
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        var output = await stdout + await stderr;
+        if (process.ExitCode != 0)
+            throw new HandlerException(GuestErrorCodes.Internal,
+                $"Copying the source {source.SourceId} with pg_basebackup failed (exit code {process.ExitCode}): {ServerProcess.LastLines(output, 4)}");
+    }
+
+    /// <summary>
+    /// Makes the next start (or reload, for a running standby) follow <paramref name="source"/> through its slot, on
+    /// whatever timeline the source is on now, and records the role.
+    /// </summary>
+    public void WriteStandbyConfig(ReplicaContext source)
+    {
+        var slot = Slot(source);
+        WritePassFile(source);
+        var conninfo = string.Join(' ',
+            Conninfo("host", source.Host), Conninfo("port", source.Port.ToString(CultureInfo.InvariantCulture)), Conninfo("user", source.User),
+            Conninfo("passfile", PassFile), Conninfo("application_name", SlotName(config.InstanceId)));
+        var settings = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["primary_conninfo"] = ConfLiteral(conninfo),
+            ["primary_slot_name"] = ConfLiteral(slot),
+            ["recovery_target_timeline"] = "'latest'",
+            // Promoted, this replica keeps WAL for replicas of its own; the same bound as its source's.
+            ["max_slot_wal_keep_size"] = ConfLiteral($"{SlotWalKeepMb()}MB"),
+            // Recent WAL kept beyond its restartpoints: promoted after a failover, its slower siblings resume from here.
+            ["wal_keep_size"] = ConfLiteral($"{Math.Min(1024, SlotWalKeepMb() / 4)}MB"),
+        };
+        if (source.Data.TryGetValue(MaxConnectionsKey, out var theirs) && int.TryParse(theirs, CultureInfo.InvariantCulture, out var sourceConnections))
+            settings["max_connections"] = sourceConnections > OwnMaxConnections() ? sourceConnections.ToString(CultureInfo.InvariantCulture) : null;
+        EditAutoConfig(settings);
+        server.WriteDataFile(StandbySignal, "");
+        ReplicationState.AsReplicaOf(source).Save(config.Paths);
+    }
+
+    /// <summary>A demoted source: read-only at its next start, following nobody until attached.</summary>
+    public void WriteDemotedConfig()
+    {
+        EditAutoConfig(new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["primary_conninfo"] = null,
+            ["primary_slot_name"] = null,
+            ["recovery_target_timeline"] = "'latest'",
+        });
+        server.WriteDataFile(StandbySignal, "");
+        new ReplicationState(ReplicationRoles.Source, Demoted: true).Save(config.Paths);
+    }
+
+    /// <summary>After a promotion: no standby settings left to confuse a reader (the server ignores them once primary).</summary>
+    public void ClearStandbyConfig()
+    {
+        EditAutoConfig(StandbyKeys.ToDictionary(key => key, _ => (string?)null, StringComparer.Ordinal));
+        File.Delete(PassFile);
+        ReplicationState.AsSource().Save(config.Paths);
+    }
+
+    /// <summary>Undoes a replica prepare that failed: the instance is not a member of anything.</summary>
+    public void Forget()
+    {
+        File.Delete(ReplicationState.PathIn(config.Paths));
+        File.Delete(PassFile);
+    }
+
+    public static async Task<bool> IsInRecoveryAsync(PostgreSqlAdmin admin) =>
+        (await admin.QueryAsync("SELECT pg_is_in_recovery()"))[0][0] == bool.TrueString;
+
+    /// <summary>One query: the role's position, and for a standby its receiver, replay and lag.</summary>
+    /// <param name="state">Null for a standalone instance (a promote of one), which reports no role.</param>
+    public async Task<ReplicationReport> StatusAsync(PostgreSqlAdmin admin, ReplicationState? state)
+    {
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT pg_is_in_recovery(),
+                   CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END,
+                   pg_last_wal_receive_lsn(),
+                   (SELECT status FROM pg_stat_wal_receiver),
+                   extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8
+            """, admin.Connection);
+        await using var reader = await command.ExecuteReaderAsync(admin.CancellationToken);
+        await reader.ReadAsync(admin.CancellationToken);
+        var inRecovery = reader.GetBoolean(0);
+        var position = reader.IsDBNull(1) ? new NpgsqlLogSequenceNumber(0) : reader.GetFieldValue<NpgsqlLogSequenceNumber>(1);
+        var received = reader.IsDBNull(2) ? (NpgsqlLogSequenceNumber?)null : reader.GetFieldValue<NpgsqlLogSequenceNumber>(2);
+        var receiver = reader.IsDBNull(3) ? null : reader.GetString(3);
+        double? sinceReplay = reader.IsDBNull(4) ? null : reader.GetDouble(4);
+        var lsn = (long)(ulong)position;
+        if (state?.Role != ReplicationRoles.Replica)
+            return new ReplicationReport(state?.Role, lsn, position.ToString(), ReadOnly: inRecovery);
+
+        var streaming = receiver == "streaming";
+        // Caught up with all it received and still connected: nothing to wait for, however long ago the last commit was.
+        double? lag = streaming && received is { } r && (ulong)r <= (ulong)position ? 0 : sinceReplay is { } s ? Math.Max(0, s) : null;
+        return new ReplicationReport(ReplicationRoles.Replica, lsn, position.ToString(), streaming, lag,
+            state.Source is { } source ? $"{source.Host}:{source.Port}" : null,
+            streaming ? null : LastReplicationError() ?? $"not streaming from the source (receiver {receiver ?? "not running"})",
+            inRecovery);
+    }
+
+    /// <summary>The last FATAL or ERROR line about streaming in the server log's tail (the WAL receiver's reason), without its prefix.</summary>
+    private string? LastReplicationError()
+    {
+        try
+        {
+            using var stream = new FileStream(server.Paths.ServerLog, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            stream.Seek(Math.Max(0, stream.Length - 8192), SeekOrigin.Begin);
+            var tail = new StreamReader(stream).ReadToEnd();
+            var line = tail.Split('\n').LastOrDefault(l =>
+                (l.Contains("FATAL:", StringComparison.Ordinal) || l.Contains("ERROR:", StringComparison.Ordinal)) &&
+                StreamingWords.Any(word => l.Contains(word, StringComparison.OrdinalIgnoreCase)));
+            if (line is null)
+                return null;
+            var at = line.IndexOf("FATAL:", StringComparison.Ordinal) is var fatal and >= 0 ? fatal : line.IndexOf("ERROR:", StringComparison.Ordinal);
+            return line[at..].Trim();
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static string Slot(ReplicaContext source) =>
+        source.Data.TryGetValue(SlotKey, out var slot) && slot.Length > 0 && slot.All(c => c is >= 'a' and <= 'z' or >= '0' and <= '9' or '_')
+            ? slot
+            : throw new HandlerException(GuestErrorCodes.BadRequest, "The replica context names no valid replication slot.");
+
+    private void WritePassFile(ReplicaContext source) =>
+        server.WriteDataFile(PassFile, $"*:*:*:{PassFileField(source.User)}:{PassFileField(source.Password)}\n");
+
+    /// <summary>Sets (or, with null, removes) settings of postgresql.auto.conf, keeping the others.</summary>
+    private void EditAutoConfig(IReadOnlyDictionary<string, string?> settings)
+    {
+        var path = server.Paths.AutoConfigFile;
+        var lines = File.Exists(path) ? File.ReadAllLines(path).ToList() : ["# Do not edit this file manually!", "# It will be overwritten by the ALTER SYSTEM command."];
+        lines.RemoveAll(line => settings.ContainsKey(line.Split('=', 2)[0].Trim()));
+        lines.AddRange(settings.Where(s => s.Value is not null).Select(s => $"{s.Key} = {s.Value}"));
+        server.WriteDataFile(path, string.Join('\n', lines) + "\n");
+    }
+
+    /// <summary>A quarter of the volume, at least 128 MB: a dead replica's slot must not fill the disk.</summary>
+    private long SlotWalKeepMb()
+    {
+        var total = new DriveInfo(config.Paths.Data).TotalSize;
+        return Math.Max(128, total / 4 / (1024 * 1024));
+    }
+
+    private int OwnMaxConnections() =>
+        int.TryParse(PostgreSqlConfigTemplate.Unquote(File.ReadLines(server.Paths.ConfigFile)
+            .Select(line => line.Split('=', 2))
+            .LastOrDefault(parts => parts.Length == 2 && parts[0].Trim() == "max_connections")?[1].Trim() ?? "0"), CultureInfo.InvariantCulture, out var n) ? n : 0;
+
+    private static string Conninfo(string key, string value) => $"{key}='{value.Replace(@"\", @"\\").Replace("'", @"\'")}'";
+
+    private static string ConfLiteral(string value) => "'" + value.Replace("'", "''") + "'";
+
+    private static string PassFileField(string value) => value.Replace(@"\", @"\\").Replace(":", @"\:");
+}
