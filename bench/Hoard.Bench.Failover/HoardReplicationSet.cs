@@ -10,6 +10,7 @@ internal sealed class HoardReplicationSet(TroveClient client, string dataDir)
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan BuildDeadline = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan FailedDeadline = TimeSpan.FromSeconds(30);
 
     /// <summary>Instances created and not yet deleted, for the cleanup.</summary>
     public List<string> Instances { get; } = [];
@@ -48,12 +49,21 @@ internal sealed class HoardReplicationSet(TroveClient client, string dataDir)
     public async Task<TimeSpan> WaitServingAsync(string id, string? sourceId, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
+        long? failedSince = null;
         while (true)
         {
             var instance = await client.GetInstanceAsync(id, cancellationToken) ?? throw new InvalidOperationException($"Instance {id} disappeared.");
             var status = (string?)instance["status"];
             if (status == "ERROR")
                 throw new InvalidOperationException($"Instance {id} went to ERROR: {instance["fault"]?.ToJsonString() ?? "(no fault)"}\n{GuestLogTail(id)}");
+            // A failed prepare leaves the instance ACTIVE with operating_status FAILED; a passing FAILED (a restart) is not the end.
+            failedSince = (string?)instance["operating_status"] == "FAILED" ? failedSince ?? Stopwatch.GetTimestamp() : null;
+            if (failedSince is { } since && Stopwatch.GetElapsedTime(since) > FailedDeadline)
+            {
+                throw new InvalidOperationException($"Instance {id} was {status}/FAILED for {FailedDeadline.TotalSeconds:0} s: fault {instance["fault"]?.ToJsonString() ?? "(none)"}, " +
+                                                    $"replica_of {instance["replica_of"]?["id"]}, replication {instance["replication"]?.ToJsonString()}");
+            }
+
             var replication = instance["replication"];
             if (status == "ACTIVE" && (string?)instance["operating_status"] == "HEALTHY" &&
                 (sourceId is null || ((string?)instance["replica_of"]?["id"] == sourceId && replication?["streaming"]?.GetValue<bool>() == true &&

@@ -62,6 +62,9 @@ try
             Console.Error.WriteLine($"{figures.Datastore.Title} FAILED: {e.Message}");
             Console.Error.WriteLine(await DescribeQuietlyAsync(hoard, cancel.Token));
             Console.Error.WriteLine($"last lines of {server.LogPath}:\n{server.Tail(25)}");
+            // Before the delete below takes the instances' guest logs with it.
+            if (!options.Keep)
+                Setup.SaveLogs(root);
         }
 
         figures.LoadAtEnd = MachineLoad.Describe();

@@ -28,7 +28,7 @@ internal sealed class Report(int runs, int rate)
                           $"source + 1 replica, {runs} runs each, {Environment.ProcessorCount} CPUs, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC ==");
         Console.WriteLine($"source: {Source ?? "?"}");
         Console.WriteLine($"machine load before: {LoadBefore ?? "?"}; after: {LoadAfter ?? "?"}");
-        Console.WriteLine($"writer: one write at a time, paced to {(rate > 0 ? $"{rate}/s" : "no limit")}, a new connection {SequenceWriter.RetryDelay.TotalMilliseconds:0} ms after a failure; " +
+        Console.WriteLine($"writer: one write at a time, paced to {(rate > 0 ? $"{rate}/s" : "no limit")}, a new connection {SequenceWriter.RetryDelay.TotalMilliseconds:0} ms after a failure (connect + login within {SequenceWriter.ConnectTimeout.TotalSeconds:0} s); " +
                           $"{OutageMeasurement.WarmUp.TotalSeconds:0} s of writes before the kill, {OutageMeasurement.After.TotalSeconds:0} s after the first write after it");
         foreach (var figures in Datastores)
             PrintDatastore(figures);
@@ -68,7 +68,7 @@ internal sealed class Report(int runs, int rate)
             Console.WriteLine($"{i + 1,3}  {Seconds(b?.Rto.TotalSeconds),11}  {b?.Lost.Count.ToString(CultureInfo.InvariantCulture) ?? "-",4}  {Rate(b),6} | " +
                               $"{Seconds(h?.Outage.Rto.TotalSeconds),9}  {h?.Outage.Lost.Count.ToString(CultureInfo.InvariantCulture) ?? "-",4}  {Rate(h?.Outage),6}  " +
                               $"{Seconds(h?.DowntimeSeconds),8}  {Seconds(h?.ToDetected),8}  {Seconds(h?.ToFenced),7}  {Seconds(h?.ToPromoted),8}  " +
-                              $"{Seconds(h?.ToFinished),8}  {Seconds(h?.Rebuilt.TotalSeconds),8}  {h?.Outage.FailedAttempts.ToString(CultureInfo.InvariantCulture) ?? "-",6}");
+                              $"{Seconds(h?.ToFinished),8}  {Seconds(h?.Rebuilt?.TotalSeconds),8}  {h?.Outage.FailedAttempts.ToString(CultureInfo.InvariantCulture) ?? "-",6}");
         }
 
         Console.WriteLine("(Hoard's columns after RTO: its event's downtime_seconds, then kill → detected / fenced / promoted / finished, kill → old source rebuilt and caught up)");

@@ -209,6 +209,15 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
         await tx.CommitAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// An instance about to be rebuilt in place (a replaced source): nothing its old guest reported counts any more
+    /// (the build waits for the new guest's own reports), and it has no address until the build allocates one.
+    /// </summary>
+    public Task ResetForRebuildAsync(string id, CancellationToken cancellationToken) =>
+        ExecuteAsync("UPDATE instances SET server_status = 'Build', service_status = 'New', service_status_updated = NULL, replication = NULL, " +
+                     "replication_updated = NULL, last_healthy = NULL, address = NULL, updated = @now WHERE id = @id",
+            new { id, now = Ts.Of(time.GetUtcNow()) }, cancellationToken);
+
     /// <summary>Live sources with replicas (for automatic failover).</summary>
     public async Task<IReadOnlyList<InstanceRecord>> ListSourcesWithReplicasAsync(CancellationToken cancellationToken)
     {

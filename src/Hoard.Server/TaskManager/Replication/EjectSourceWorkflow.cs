@@ -179,13 +179,12 @@ internal sealed partial class EjectSourceWorkflow(
         await compute.StopGuestAsync(old.Id, TimeSpan.Zero, cancellationToken);
         await compute.ReleaseAsync(old.Id, cancellationToken);
         await volumes.DeleteAsync(old.Id, cancellationToken);
-        await instances.ClearAddressAsync(old.Id, cancellationToken);
+        await instances.ResetForRebuildAsync(old.Id, cancellationToken);
 
         var elected = context.RequireString(ElectedKey);
         old.ReplicaOf = elected;
         var version = await catalog.GetVersionAsync(old.DatastoreVersionId, cancellationToken);
         var snapshot = version?.Capabilities.ReplicaSeed == ReplicaSeeds.Backup ? Guid.NewGuid().ToString() : null;
-        await instances.SetServerStatusAsync(old.Id, ServerStatus.Build, cancellationToken);
         if (!await instances.TryBeginAsync(old.Id, InstanceTask.Building, ProvisionInstanceWorkflow.Create(old, [], [], replicaSnapshotId: snapshot),
                 [InstanceTask.Ejecting], cancellationToken))
             return StepOutcome.Next;
