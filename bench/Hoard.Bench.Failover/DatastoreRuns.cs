@@ -45,19 +45,19 @@ internal static class DatastoreRuns
                     return (killed, gone);
                 }, () => "the by-hand server was restarted", cancellationToken);
                 figures.ByHand.Add(outage);
-                Console.WriteLine($"by hand {i}: RTO {Report.Seconds(outage.Rto)}, {outage.Lost.Count} lost, {outage.WritesPerSecond:0} writes/s before the kill");
+                Console.WriteLine($"by hand {i,2}: RTO {Report.Seconds(outage.Rto)}, {outage.Lost.Count} lost, {outage.WritesPerSecond:0} writes/s before the kill");
             }
 
             async Task HoardAsync()
             {
                 var (run, killed) = await FailOverAsync(hoard, hoardTable, hoardLedger, options.Rate, members, cancellationToken);
                 figures.Hoard.Add(run);
-                Console.WriteLine($"Hoard   {i}: RTO {Report.Seconds(run.Outage.Rto)}, {run.Outage.Lost.Count} lost, {run.Outage.WritesPerSecond:0} writes/s before the kill; " +
+                Console.WriteLine($"Hoard   {i,2}: RTO {Report.Seconds(run.Outage.Rto)}, {run.Outage.Lost.Count} lost, {run.Outage.WritesPerSecond:0} writes/s before the kill; " +
                                   $"downtime_seconds {Report.Seconds(run.DowntimeSeconds)}; kill → promoted {Report.Seconds(run.ToPromoted)}; {run.OldSource[..8]} → {run.NewSource[..8]}");
                 // The next run kills the new source: the old one must be a caught-up replica by then.
                 await hoard.WaitServingAsync(run.OldSource, run.NewSource, cancellationToken);
                 figures.Hoard[^1] = run with { Rebuilt = Stopwatch.GetElapsedTime(killed) };
-                Console.WriteLine($"          old source {run.OldSource[..8]} rebuilt as a replica and caught up {Report.Seconds(figures.Hoard[^1].Rebuilt!.Value)} after the kill");
+                Console.WriteLine($"            old source {run.OldSource[..8]} rebuilt as a replica and caught up {Report.Seconds(figures.Hoard[^1].Rebuilt!.Value)} after the kill");
             }
 
             await (i % 2 == 1 ? ByHandAsync() : HoardAsync());

@@ -45,7 +45,8 @@ internal static class OutageMeasurement
         var missing = await table.MissingAsync(ledger.Acknowledged, cancellationToken);
         var lost = missing.Where(n => !ledger.Missing.Contains(n)).ToList();
         ledger.Missing.UnionWith(lost);
+        var lostAcks = acks.Where(a => lost.Contains(a.Number)).Select(a => (a.Number, Stopwatch.GetElapsedTime(killed, a.Acknowledged))).ToList();
         return new WriteOutage(Stopwatch.GetElapsedTime(killed, first.Acknowledged), rate, before.Count, acks.Count - before.Count, lost,
-            writer.Failures, writer.FirstError is null ? null : $"first: {writer.FirstError}; last: {writer.LastError}");
+            writer.Failures, writer.FirstError is null ? null : $"first: {writer.FirstError}; last: {writer.LastError}", lostAcks);
     }
 }

@@ -36,9 +36,24 @@ internal sealed class PostgreSqlSequenceTable(WriteTarget target) : ISequenceTab
         private NpgsqlConnection? _connection;
         private NpgsqlCommand? _insert;
 
+        /// <summary>
+        /// Npgsql stops waiting at the token only while it connects, not while it waits for the server's first answer
+        /// (which HAProxy holds back while it retries a dead server); so the wait is given up here, and a connection the
+        /// open still makes is closed when it comes.
+        /// </summary>
         public async Task ConnectAsync(CancellationToken cancellationToken)
         {
-            _connection = await OpenAsync(target, cancellationToken);
+            var opening = OpenAsync(target, cancellationToken);
+            try
+            {
+                _connection = await opening.WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                _ = opening.ContinueWith(t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+                throw;
+            }
+
             _insert = new NpgsqlCommand("INSERT INTO seq (n) VALUES ($1)", _connection) { Parameters = { new NpgsqlParameter<long> { TypedValue = 0 } } };
             await _insert.PrepareAsync(cancellationToken);
         }

@@ -77,14 +77,17 @@ internal sealed class Report(int runs, int rate)
             Console.WriteLine($"  Hoard run {i}: killed {h.OldSource} ({string.Join(", ", h.Killed)}); new source {h.NewSource}; " +
                               $"{h.Outage.AckedBefore} acked before the kill, {h.Outage.AckedAfter} after; {h.Outage.Error}");
             if (h.Outage.Lost.Count > 0)
-                Console.WriteLine($"    lost: {Numbers(h.Outage.Lost)}");
+                Console.WriteLine($"    lost: {Numbers(h.Outage.Lost)}{LostAcks(h.Outage)}");
         }
 
         foreach (var (b, i) in d.ByHand.Select((b, i) => (b, i + 1)).Where(x => x.b.Lost.Count > 0))
-            Console.WriteLine($"  by hand run {i} lost: {Numbers(b.Lost)}");
+            Console.WriteLine($"  by hand run {i} lost: {Numbers(b.Lost)}{LostAcks(b)}");
         if (d.Failure is not null)
             Console.WriteLine($"FAILED: {d.Failure}");
     }
+
+    private static string LostAcks(WriteOutage outage) =>
+        outage.LostAcks.Count == 0 ? "" : $" (acknowledged {string.Join(", ", outage.LostAcks.Take(20).Select(a => $"{(a.AckedAfterKill.TotalMilliseconds).ToString("0.0", CultureInfo.InvariantCulture)} ms"))} after the kill)";
 
     private static string Numbers(IReadOnlyList<long> numbers) =>
         string.Join(", ", numbers.Take(20)) + (numbers.Count > 20 ? $", … ({numbers.Count} in all)" : "");

@@ -8,5 +8,7 @@ namespace Hoard.Bench.Failover;
 /// <param name="Lost">Numbers acknowledged (in this run or before) that the server no longer holds, and were still there after the previous run.</param>
 /// <param name="FailedAttempts">Writes and connects that failed, each followed by a new connection after the retry delay.</param>
 /// <param name="Error">The first failure the writer saw, and the last.</param>
+/// <param name="LostAcks">For each lost number acknowledged in this run: when, relative to the kill (negative: before it).</param>
 internal sealed record WriteOutage(
-    TimeSpan Rto, double WritesPerSecond, int AckedBefore, int AckedAfter, IReadOnlyList<long> Lost, int FailedAttempts, string? Error);
+    TimeSpan Rto, double WritesPerSecond, int AckedBefore, int AckedAfter, IReadOnlyList<long> Lost, int FailedAttempts, string? Error,
+    IReadOnlyList<(long Number, TimeSpan AckedAfterKill)> LostAcks);

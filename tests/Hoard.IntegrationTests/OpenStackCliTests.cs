@@ -180,7 +180,13 @@ public sealed class OpenStackCliTests(HoardServerFixture server)
             last = await OpenStackAsync("database", "instance", "show", name, "-f", "json");
             Assert.True(last.Succeeded, last.ToString());
             shown = JsonNode.Parse(last.Stdout)!.AsObject();
-            Assert.NotEqual("ERROR", shown["status"]!.GetValue<string>());
+            if (shown["status"]!.GetValue<string>() == "ERROR")
+            {
+                var fault = (await server.Client.GetAsync(server.Admin, $"instances/{shown["id"]}")).Text +
+                            (shown["replica_of"] is { } source ? (await server.Client.GetAsync(server.Admin, $"instances/{source}")).Text : "");
+                Assert.Fail($"{name} went into ERROR: {fault}");
+            }
+
             return shown["status"]!.GetValue<string>() == "ACTIVE";
         }, $"`openstack database instance show {name}` never said ACTIVE", 180, () => last?.ToString() ?? "nothing", intervalMs: 500);
         return shown!;

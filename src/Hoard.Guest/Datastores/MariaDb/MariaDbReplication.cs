@@ -39,7 +39,8 @@ internal static class MariaDbReplication
     }
 
     /// <summary>
-    /// Points the (stopped) replica at <paramref name="source"/> from <paramref name="gtid"/>, or from everything this
+    /// Points the (stopped) replica at <paramref name="source"/> from <paramref name="gtid"/> (a snapshot's position, at
+    /// the replica's prepare), or from everything this
     /// instance has (its binary log: with <c>log_slave_updates</c> it holds what it replicated as well as what it wrote
     /// as a source), and starts it. The guest's statements here stay out of the binary log.
     /// </summary>
@@ -57,6 +58,11 @@ internal static class MariaDbReplication
         connection.Execute($"SET GLOBAL rpl_semi_sync_slave_enabled = {(IsSemiSync(source) ? "ON" : "OFF")}");
         if (gtid is not null)
         {
+            // A replica restored from a snapshot starts its own binary log at the snapshot's position: promoted later, it
+            // can then serve replicas (its old source among them) that stand exactly there, before it has replicated
+            // anything. Nothing of its own is lost: the guest's statements so far stayed out of the log.
+            connection.Execute("RESET MASTER");
+            connection.Execute($"SET GLOBAL gtid_binlog_state = {connection.Literal(gtid)}");
             connection.Execute($"SET GLOBAL gtid_slave_pos = {connection.Literal(gtid)}");
         }
         else

@@ -356,6 +356,28 @@ public sealed class MariaDbReplicationTests(BackupReceiver receiver, ITestOutput
         Assert.Equal(20, source.Count());
     }
 
+    /// <summary>
+    /// A replica that has replicated nothing since its snapshot still holds the snapshot's position in its own binary log:
+    /// promoted at once, it serves its old source, which stands exactly there.
+    /// </summary>
+    [Fact]
+    public async Task Switchover_RightAfterTheReplicaWasMade_TheOldSourceFollowsTheNewOne()
+    {
+        var source = await NewSourceAsync();
+        source.Insert(1, 5);
+        var replica = await NewReplicaAsync(source);
+
+        var final = await source.Manager.DemoteAsync(None);
+        await replica.UntilCaughtUpAsync(final.Position);
+        await replica.Manager.PromoteAsync(None);
+        var context = await replica.Manager.GetReplicaContextAsync(new ReplicaContextRequest(source.Instance.Config.InstanceId), None);
+        await source.Manager.AttachReplicaAsync(context, None);
+
+        replica.Insert(6, 8);
+        await source.UntilCountAsync(8);
+        Assert.Equal(ReadOnlyRefusal, Assert.Throws<MariaDbException>(() => source.Insert(9, 9)).ErrorNumber);
+    }
+
     [Theory]
     [InlineData(MariaDbReplicationRole.Source, "OFF", "OFF")]
     [InlineData(MariaDbReplicationRole.ReadOnly, "ON", "OFF")]
