@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json.Nodes;
 using Hoard.Bench.Provisioning;
 
@@ -190,6 +189,4 @@ internal sealed class HoardReplicationSet(TroveClient client, string dataDir)
         commandLine is null ? "?" : Path.GetFileName(commandLine.Split(' ')[0]) is "dotnet" && commandLine.Split(' ') is { Length: > 1 } parts
             ? Path.GetFileName(parts[1])
             : Path.GetFileName(commandLine.Split(' ')[0]);
-
-    public static string Seconds(double seconds) => seconds.ToString("0.000", CultureInfo.InvariantCulture);
 }

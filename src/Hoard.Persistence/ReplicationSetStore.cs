@@ -50,6 +50,21 @@ public sealed class ReplicationSetStore(StateDb db, TimeProvider time)
         return setId;
     }
 
+    /// <summary>Whether the set's commits wait for a replica; false for no set.</summary>
+    public async Task<bool> IsSynchronousAsync(string? setId, CancellationToken cancellationToken)
+    {
+        if (setId is null)
+            return false;
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<long?>("SELECT synchronous FROM replication_sets WHERE id = @setId", new { setId }) == 1;
+    }
+
+    public async Task SetSynchronousAsync(string setId, bool synchronous, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync("UPDATE replication_sets SET synchronous = @value WHERE id = @setId", new { setId, value = synchronous ? 1 : 0 });
+    }
+
     /// <summary>A detached replica leaves its set (and its endpoint).</summary>
     public async Task LeaveAsync(string instanceId, CancellationToken cancellationToken)
     {
@@ -61,11 +76,12 @@ public sealed class ReplicationSetStore(StateDb db, TimeProvider time)
     public async Task<IReadOnlyList<SetEndpoint>> ListEndpointsAsync(CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
-        return [.. await connection.QueryAsync<SetEndpoint>(
-            "SELECT s.id AS SetId, s.project_id AS ProjectId, s.endpoint_port AS Port, src.id AS SourceId, src.address AS SourceAddress, " +
-            "COALESCE(src.port, 0) AS SourcePort FROM replication_sets s " +
+        // Read as typed columns: a set without a source has NULLs there, which a record's constructor cannot be matched to.
+        var rows = await connection.QueryAsync<(string SetId, string ProjectId, long Port, string? SourceId, string? SourceAddress, long? SourcePort)>(
+            "SELECT s.id, s.project_id, s.endpoint_port, src.id, src.address, src.port FROM replication_sets s " +
             "LEFT JOIN instances src ON src.replication_set = s.id AND src.deleted = 0 AND src.replica_of IS NULL AND src.task <> 'Building' " +
-            "WHERE EXISTS (SELECT 1 FROM instances m WHERE m.replication_set = s.id AND m.deleted = 0) ORDER BY s.endpoint_port")];
+            "WHERE EXISTS (SELECT 1 FROM instances m WHERE m.replication_set = s.id AND m.deleted = 0) ORDER BY s.endpoint_port");
+        return [.. rows.Select(r => new SetEndpoint(r.SetId, r.ProjectId, r.Port, r.SourceId, r.SourceAddress, r.SourcePort ?? 0))];
     }
 
     public async Task<SetEndpoint?> GetEndpointAsync(string setId, CancellationToken cancellationToken) =>

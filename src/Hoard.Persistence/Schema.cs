@@ -108,7 +108,7 @@ internal static class Schema
         CREATE INDEX ix_instances_replica_of ON instances (replica_of) WHERE deleted = 0 AND replica_of IS NOT NULL;
         CREATE INDEX ix_instances_replication_set ON instances (replication_set) WHERE deleted = 0 AND replication_set IS NOT NULL;
         CREATE TABLE replication_sets (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, endpoint_port INTEGER NOT NULL UNIQUE,
-            created TEXT NOT NULL);
+            synchronous INTEGER NOT NULL DEFAULT 0, created TEXT NOT NULL);
         CREATE TABLE replication_events (id INTEGER PRIMARY KEY AUTOINCREMENT, set_id TEXT NOT NULL, kind TEXT NOT NULL,
             old_source TEXT, new_source TEXT, reason TEXT, detected TEXT, started TEXT NOT NULL, fenced TEXT, promoted TEXT,
             finished TEXT, outcome TEXT, details TEXT);

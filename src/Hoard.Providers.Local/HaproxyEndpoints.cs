@@ -53,7 +53,8 @@ public sealed partial class HaproxyEndpoints(LocalOptions options, ILogger<Hapro
             }
 
             var config = Render(Address, endpoints);
-            if (master is not null && File.Exists(ConfigPath) && await File.ReadAllTextAsync(ConfigPath, cancellationToken) == config)
+            var previous = master is not null && File.Exists(ConfigPath) ? await File.ReadAllTextAsync(ConfigPath, cancellationToken) : "";
+            if (previous == config)
                 return;
             System.IO.Directory.CreateDirectory(Directory);
             var candidate = ConfigPath + ".new";
@@ -74,11 +75,32 @@ public sealed partial class HaproxyEndpoints(LocalOptions options, ILogger<Hapro
                     throw new InvalidOperationException($"haproxy did not start (exit {start.ExitCode}): {start.Stderr.Trim()}");
             }
 
+            // A new endpoint is shown to users as soon as this returns: it must take connections by then.
+            foreach (var endpoint in endpoints.Where(e => !previous.Contains($"{Address}:{e.Port}\n", StringComparison.Ordinal)))
+                await WaitUntilListeningAsync(endpoint.Port, cancellationToken);
             LogApplied(endpoints.Count, master is null ? "started" : "reloaded", Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         finally
         {
             _gate.Release();
+        }
+    }
+
+    private async Task WaitUntilListeningAsync(int port, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            using var probe = new System.Net.Sockets.TcpClient();
+            try
+            {
+                await probe.ConnectAsync(System.Net.IPAddress.Parse(Address), port, cancellationToken);
+                return;
+            }
+            catch (System.Net.Sockets.SocketException) when (deadline.Elapsed < TimeSpan.FromSeconds(3))
+            {
+                await Task.Delay(20, cancellationToken);
+            }
         }
     }
 
@@ -88,7 +110,8 @@ public sealed partial class HaproxyEndpoints(LocalOptions options, ILogger<Hapro
         var text = new StringBuilder();
         text.Append("# Written by hoard-server: replication sets' write endpoints. Changes are overwritten.\n")
             .Append("global\n    master-worker\n    hard-stop-after 1s\n\n")
-            .Append("defaults\n    mode tcp\n    timeout connect 2s\n    timeout client 1h\n    timeout server 1h\n\n");
+            // A source that refuses connections (it died) fails the client at once rather than after retries.
+            .Append("defaults\n    mode tcp\n    retries 0\n    timeout connect 1s\n    timeout client 1h\n    timeout server 1h\n\n");
         foreach (var endpoint in endpoints.OrderBy(e => e.Port))
         {
             text.Append("listen set_").Append(endpoint.SetId.Replace("-", "", StringComparison.Ordinal)).Append('\n')

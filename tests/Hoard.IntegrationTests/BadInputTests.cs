@@ -61,7 +61,13 @@ public sealed class BadInputTests(HoardServerFixture server)
         Add("user without a password", i => i["users"]![0]!.AsObject().Remove("password"), 400, "badRequest");
         Add("user listed twice", i => i["users"] = new JsonArray(
             new JsonObject { ["name"] = "app", ["password"] = "pw1" }, new JsonObject { ["name"] = "app", ["password"] = "pw2" }), 400, "badRequest");
-        Add("replica_of", i => i["replica_of"] = Guid.NewGuid().ToString(), 501, "notImplemented");
+        Add("replica_of with a flavor", i => i["replica_of"] = Guid.NewGuid().ToString(), 400, "badRequest");
+        Add("replica_count without replica_of", i => i["replica_count"] = 2, 400, "badRequest");
+        Add("replica_count of 0", i =>
+        {
+            i["replica_of"] = Guid.NewGuid().ToString();
+            i["replica_count"] = 0;
+        }, 400, "badRequest");
         return data;
 
         void Add(string label, Action<JsonObject> spoil, int code, string fault)

@@ -15,7 +15,11 @@ public static class ReplicationRoles
 /// (its replication account, PostgreSQL's replication slot for that replica, the binary log MariaDB needs), and say
 /// how to reach it. Idempotent.
 /// </summary>
-public sealed record ReplicaContextRequest(string ReplicaId);
+/// <param name="Synchronous">The set is synchronous: from now on the source's commits return only once a replica has
+/// the transaction (MariaDB semi-synchronous replication that never falls back to asynchronous; PostgreSQL
+/// <c>synchronous_standby_names = ANY 1 (…)</c> over its replicas' slots), and the context tells the replica to
+/// acknowledge (<c>Data["sync"] = "true"</c>). False turns it off again.</param>
+public sealed record ReplicaContextRequest(string ReplicaId, bool Synchronous = false);
 
 /// <summary>
 /// How a replica reaches and authenticates to its source. The password is the source's replication account's; it

@@ -12,7 +12,9 @@ namespace Hoard.Guest.Datastores;
 /// <param name="Role">A <see cref="ReplicationRoles"/> value.</param>
 /// <param name="Source">A replica: the source it follows.</param>
 /// <param name="Demoted">A source that was demoted for a switchover and refuses writes until promoted or attached.</param>
-internal sealed record ReplicationState(string Role, ReplicaContext? Source = null, bool Demoted = false)
+/// <param name="Synchronous">A source whose set is synchronous (the last <c>get_replica_context</c> said so): its commits
+/// wait for a replica.</param>
+internal sealed record ReplicationState(string Role, ReplicaContext? Source = null, bool Demoted = false, bool Synchronous = false)
 {
     public const string FileName = "replication.json";
 
@@ -29,7 +31,8 @@ internal sealed record ReplicationState(string Role, ReplicaContext? Source = nu
         var role = root.GetProperty("role").GetString() ?? throw new InvalidDataException($"{path} names no role.");
         var source = root.TryGetProperty("source", out var s) && s.ValueKind == JsonValueKind.Object ? HoardJson.FromElement<ReplicaContext>(s) : null;
         var demoted = root.TryGetProperty("demoted", out var d) && d.ValueKind == JsonValueKind.True;
-        return new ReplicationState(role, source, demoted);
+        var synchronous = root.TryGetProperty("synchronous", out var y) && y.ValueKind == JsonValueKind.True;
+        return new ReplicationState(role, source, demoted, synchronous);
     }
 
     public void Save(InstancePaths paths)
@@ -39,6 +42,7 @@ internal sealed record ReplicationState(string Role, ReplicaContext? Source = nu
             ["role"] = Role,
             ["source"] = Source is null ? null : System.Text.Json.Nodes.JsonNode.Parse(HoardJson.ToElement(Source).GetRawText()),
             ["demoted"] = Demoted,
+            ["synchronous"] = Synchronous,
         };
         SecretFile.Write(PathIn(paths), json.ToJsonString() + "\n");
     }

@@ -77,9 +77,9 @@ public sealed class GuestClient(IMessageBus bus, string instanceId, TimeSpan? ti
     public async Task<CreateBackupResult> CreateBackupAsync(CreateBackupRequest request, TimeSpan timeout, CancellationToken cancellationToken) =>
         HoardJson.FromElement<CreateBackupResult>(await bus.CallAsync(_topic, GuestMethods.CreateBackup, HoardJson.ToElement(request), timeout, cancellationToken));
 
-    public async Task<ReplicaContext> GetReplicaContextAsync(string replicaId, CancellationToken cancellationToken) =>
+    public async Task<ReplicaContext> GetReplicaContextAsync(string replicaId, bool synchronous, CancellationToken cancellationToken) =>
         HoardJson.FromElement<ReplicaContext>(await CallAsync(GuestMethods.GetReplicaContext,
-            HoardJson.ToElement(new ReplicaContextRequest(replicaId)), cancellationToken));
+            HoardJson.ToElement(new ReplicaContextRequest(replicaId, synchronous)), cancellationToken));
 
     /// <summary>May restart the server (PostgreSQL): <paramref name="timeout"/> covers it.</summary>
     public Task AttachReplicaAsync(ReplicaContext source, TimeSpan timeout, CancellationToken cancellationToken) =>

@@ -39,6 +39,7 @@ internal static class InstancesApi
         group.MapDelete("/{id}", DeleteAsync);
         group.MapPost("/{id}/action", ActionAsync);
         group.MapGet("/{id}/replication_events", ReplicationApi.ListEventsAsync);
+        group.MapPut("/{id}/replication", ReplicationApi.SetModeAsync);
     }
 
     private static async Task<IResult> ListAsync(HttpContext http, InstanceStore instances, CatalogStore catalog,

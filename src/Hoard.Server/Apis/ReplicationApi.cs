@@ -118,6 +118,7 @@ internal static class ReplicationApi
         if (instance.ReplicationSet is { } setId && await sets.GetEndpointAsync(setId, cancellationToken) is { } endpoint)
         {
             state["set"] = setId;
+            state["synchronous"] = await sets.IsSynchronousAsync(setId, cancellationToken);
             state["endpoint"] = endpoints.UnavailableReason is { } why
                 ? new JsonObject { ["enforced_by"] = endpoints.Name, ["reason"] = why }
                 : new JsonObject
@@ -205,6 +206,35 @@ internal static class ReplicationApi
                     $"eject_replica_source requested; the source last reported {silence.TotalSeconds:0} s before"), [InstanceTask.None], cancellationToken))
             throw TroveFault.Unprocessable($"The replication set of instance {source.Id} changed or is busy; try again.");
         engine.Poke();
+    }
+
+    /// <summary>
+    /// Hoard's <c>PUT /instances/{id}/replication</c> with <c>{"replication": {"synchronous": true|false}}</c>, on any
+    /// member of a set: the set's commits wait for a replica (or no longer do). Redis has no synchronous replication.
+    /// </summary>
+    public static async Task<IResult> SetModeAsync(HttpContext http, string id, InstanceAccess access, InstanceStore instances, CatalogStore catalog,
+        WorkflowEngine engine, TimeProvider time, CancellationToken cancellationToken)
+    {
+        Policy.RequireWriter(http);
+        var member = await access.GetAsync(http, id, cancellationToken);
+        var spec = Body.Wrapper(await Body.ReadAsync(http.Request, cancellationToken), "replication");
+        Body.OnlyKeys(spec, "replication", "synchronous");
+        var synchronous = Body.Boolean(spec, "synchronous", "replication") ?? throw TroveFault.BadRequest("replication.synchronous (true or false) is required.");
+        var source = member.ReplicaOf is { } sourceId ? await instances.GetAsync(sourceId, cancellationToken) ?? member : member;
+        var replicas = await instances.ListReplicasAsync(source.Id, cancellationToken);
+        if (replicas.Count == 0)
+            throw TroveFault.BadRequest($"Instance {id} has no replicas: its replication mode has nothing to apply to.");
+        var version = await catalog.GetVersionAsync(source.DatastoreVersionId, cancellationToken);
+        if (version?.DatastoreName == "redis" && synchronous)
+            throw TroveFault.BadRequest("Redis has no synchronous replication (its replicas acknowledge asynchronously).");
+        InstanceAccess.RequireAvailable(source);
+        foreach (var replica in replicas)
+            InstanceAccess.RequireAvailable(replica);
+        if (!await instances.TryBeginSetAsync([source.Id, .. replicas.Select(r => r.Id)], InstanceTask.Updating,
+                SetReplicationModeWorkflow.Create(source, replicas, synchronous, time.GetUtcNow()), [InstanceTask.None], cancellationToken))
+            throw TroveFault.Unprocessable($"The replication set of instance {id} changed or is busy; try again.");
+        engine.Poke();
+        return Reply.Accepted();
     }
 
     /// <summary>Trove's ReplicaSourceDeleteForbidden.</summary>

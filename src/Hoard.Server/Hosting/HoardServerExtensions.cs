@@ -93,6 +93,7 @@ internal static class HoardServerExtensions
         services.AddSingleton<IWorkflow, DetachReplicaWorkflow>();
         services.AddSingleton<IWorkflow, PromoteReplicaWorkflow>();
         services.AddSingleton<IWorkflow, EjectSourceWorkflow>();
+        services.AddSingleton<IWorkflow, SetReplicationModeWorkflow>();
         services.AddSingleton<ReplicationSets>();
         services.AddSingleton<ReplicaProvisioning>();
         services.AddSingleton<DesiredConfigurations>();

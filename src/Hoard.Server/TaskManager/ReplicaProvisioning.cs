@@ -23,6 +23,7 @@ internal sealed partial class ReplicaProvisioning(
     IServiceProvider services,
     BackupDeleter backupDeleter,
     ReplicationSetStore sets,
+    Replication.ReplicationSets replication,
     Replication.WriteEndpointSync endpoints,
     Microsoft.Extensions.Options.IOptions<Hosting.HoardOptions> options,
     IMessageBus bus,
@@ -59,7 +60,7 @@ internal sealed partial class ReplicaProvisioning(
             return StepOutcome.Fail($"Source instance {sourceId} was deleted before its replica was built.");
         try
         {
-            var replicaContext = await new GuestClient(bus, sourceId).GetReplicaContextAsync(context.InstanceId, cancellationToken);
+            var replicaContext = await replication.ContextAsync(sourceId, context.InstanceId, cancellationToken);
             context.Set(ContextKey, replicaContext, HoardJson.Default.ReplicaContext);
             return StepOutcome.Next;
         }

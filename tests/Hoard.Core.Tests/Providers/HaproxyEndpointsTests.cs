@@ -37,7 +37,7 @@ public sealed class HaproxyEndpointsTests : IDisposable
             [new WriteEndpoint(SetId, 40002, null, 0), new WriteEndpoint("0b7e1f8c-3d0a-4c55-9a8e-5f1e2d3c4b5a", 40001, "127.100.0.2", 3306)]);
 
         Assert.Contains("    master-worker\n    hard-stop-after 1s\n", config, StringComparison.Ordinal);
-        Assert.Contains("    mode tcp\n", config, StringComparison.Ordinal);
+        Assert.Contains("    mode tcp\n    retries 0\n    timeout connect 1s\n", config, StringComparison.Ordinal);
         var first = config.IndexOf("listen set_0b7e1f8c3d0a4c559a8e5f1e2d3c4b5a\n    bind 127.100.0.1:40001\n" +
                                    "    server source 127.100.0.2:3306 check inter 500ms fall 2 rise 1 on-marked-down shutdown-sessions\n", StringComparison.Ordinal);
         var second = config.IndexOf("listen set_6a1c2b3d4e5f40618a9b0c1d2e3f4a5b\n    bind 127.100.0.1:40002\n\n", StringComparison.Ordinal);

@@ -10,7 +10,7 @@ using Hoard.Persistence;
 namespace Hoard.Server.TaskManager.Replication;
 
 /// <summary>What the replication workflows share: the guests' role-change calls and how a member is pointed at a source.</summary>
-internal sealed partial class ReplicationSets(IMessageBus bus, ILogger<ReplicationSets> logger)
+internal sealed partial class ReplicationSets(IMessageBus bus, InstanceStore instances, ReplicationSetStore setStore, ILogger<ReplicationSets> logger)
 {
     /// <summary>A role change may restart the server (PostgreSQL): as long as a restart may take.</summary>
     public static readonly TimeSpan RoleChangeTimeout = TimeSpan.FromSeconds(90);
@@ -20,11 +20,21 @@ internal sealed partial class ReplicationSets(IMessageBus bus, ILogger<Replicati
 
     public GuestClient Guest(string instanceId, TimeSpan? timeout = null) => new(bus, instanceId, timeout);
 
-    /// <summary>Makes <paramref name="memberId"/> follow <paramref name="sourceId"/>: the source prepares for it, then the member attaches.</summary>
+    /// <summary>
+    /// Makes <paramref name="memberId"/> follow <paramref name="sourceId"/>: the source prepares for it (in the set's
+    /// mode, synchronous or not), then the member attaches.
+    /// </summary>
     public async Task AttachAsync(string sourceId, string memberId, CancellationToken cancellationToken)
     {
-        var context = await Guest(sourceId).GetReplicaContextAsync(memberId, cancellationToken);
+        var context = await ContextAsync(sourceId, memberId, cancellationToken);
         await Guest(memberId).AttachReplicaAsync(context, RoleChangeTimeout, cancellationToken);
+    }
+
+    /// <summary>The source's context for the replica, in the mode of the source's set.</summary>
+    public async Task<ReplicaContext> ContextAsync(string sourceId, string replicaId, CancellationToken cancellationToken)
+    {
+        var synchronous = await setStore.IsSynchronousAsync((await instances.GetAsync(sourceId, cancellationToken))?.ReplicationSet, cancellationToken);
+        return await Guest(sourceId).GetReplicaContextAsync(replicaId, synchronous, cancellationToken);
     }
 
     /// <summary>Best effort: a source that cannot be reached keeps what it held for the replica until it is told again.</summary>
