@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Diagnostics;
 using Hoard.IntegrationTests.Infrastructure;
 
@@ -68,5 +69,134 @@ public sealed class FailoverTests(FailoverServerFixture fixture)
         Assert.Equal("succeeded", failover["outcome"]?.GetValue<string>());
         Assert.Equal(sourceId, failover["old_source"]?.GetValue<string>());
         Console.WriteLine($"{datastore}: kill -9 → first write through the endpoint {rto:0.00} s; event {failover.ToJsonString()}");
+    }
+
+    /// <summary>
+    /// In a synchronous set a commit returns only once the replica has it: every write acknowledged through the endpoint
+    /// before the source was killed is on the promoted replica.
+    /// </summary>
+    [Theory]
+    [InlineData("mariadb")]
+    [InlineData("postgresql")]
+    public async Task SynchronousSet_LosesNoAcknowledgedWrite_WhenItsSourceIsKilled(string datastore)
+    {
+        var client = fixture.Server.Client;
+        var admin = fixture.Server.Admin;
+        var store = Store.For(datastore, Password);
+        var sourceId = (await client.CreateInstanceAsync(admin, store.Body($"{datastore}-sync-src")))["id"]!.GetValue<string>();
+        var sourceIp = (await client.WaitForActiveAsync(admin, sourceId, seconds: 300))["ip"]![0]!.GetValue<string>();
+        await store.InitialiseAsync(sourceIp);
+        var replicaId = (await client.CreateInstanceAsync(admin, ReplicationTests.ReplicaBody($"{datastore}-sync-r", sourceId)))["id"]!.GetValue<string>();
+        var replicaIp = (await client.WaitForActiveAsync(admin, replicaId, seconds: 300))["ip"]![0]!.GetValue<string>();
+
+        TroveClient.Expect(await client.PutAsync(admin, $"instances/{replicaId}/replication", """{"replication":{"synchronous":true}}"""), 202);
+        await Poll.UntilAsync(async () =>
+        {
+            var shown = TroveClient.Expect(await client.GetAsync(admin, $"instances/{sourceId}"), 200).Object["instance"]!;
+            return shown["status"]!.GetValue<string>() == "ACTIVE" && shown["replication"]?["synchronous"]?.GetValue<bool>() == true;
+        }, "The set did not become synchronous", 60);
+        var endpointView = TroveClient.Expect(await client.GetAsync(admin, $"instances/{sourceId}"), 200).Object["instance"]!["replication"]!["endpoint"]!;
+        var endpoint = $"{endpointView["address"]}:{endpointView["port"]}";
+
+        var acknowledged = new List<string>();
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(async () =>
+        {
+            for (var n = 0; !stop.IsCancellationRequested; n++)
+            {
+                if (await store.TryWriteAsync(endpoint, $"w{n}", "1"))
+                    lock (acknowledged)
+                        acknowledged.Add($"w{n}");
+            }
+        });
+        await Poll.UntilAsync(() => Task.FromResult(acknowledged.Count >= 20), "The writer got no writes through", 30);
+        ReplicationTests.Signal(ProcessTable.Mentioning(sourceId), "KILL");
+        await Poll.UntilAsync(async () =>
+        {
+            var shown = TroveClient.Expect(await client.GetAsync(admin, $"instances/{replicaId}"), 200).Object["instance"]!;
+            return shown["replica_of"] is null && shown["status"]!.GetValue<string>() == "ACTIVE";
+        }, "The replica was not promoted", 60);
+        var before = acknowledged.Count;
+        await Poll.UntilAsync(() => Task.FromResult(acknowledged.Count > before), "No write went through after the failover", 30);
+        await stop.CancelAsync();
+        await writer;
+
+        string[] all;
+        lock (acknowledged)
+            all = [.. acknowledged];
+        var missing = new List<string>();
+        foreach (var key in all)
+        {
+            if (await store.ReadAsync(replicaIp, key) != "1")
+                missing.Add(key);
+        }
+
+        Assert.True(missing.Count == 0, $"{missing.Count} of {all.Length} acknowledged writes are missing on the promoted replica: {string.Join(", ", missing.Take(10))}");
+        Console.WriteLine($"{datastore}: synchronous set, {all.Length} acknowledged writes, none lost");
+    }
+
+    [Fact]
+    public async Task SynchronousMode_IsRefusedForRedis_AndForAnInstanceWithoutReplicas()
+    {
+        var client = fixture.Server.Client;
+        var admin = fixture.Server.Admin;
+        var redis = Store.For("redis", Password);
+        var sourceId = (await client.CreateInstanceAsync(admin, redis.Body("redis-sync-src")))["id"]!.GetValue<string>();
+        await client.WaitForActiveAsync(admin, sourceId, seconds: 300);
+        var alone = await client.PutAsync(admin, $"instances/{sourceId}/replication", """{"replication":{"synchronous":true}}""");
+        Assert.True(alone.Status == 400, alone.ToString());
+        var replicaId = (await client.CreateInstanceAsync(admin, ReplicationTests.ReplicaBody("redis-sync-r", sourceId)))["id"]!.GetValue<string>();
+        await client.WaitForActiveAsync(admin, replicaId, seconds: 300);
+        var refused = await client.PutAsync(admin, $"instances/{sourceId}/replication", """{"replication":{"synchronous":true}}""");
+        Assert.True(refused.Status == 400, refused.ToString());
+        Assert.Contains("Redis", refused.Text, StringComparison.Ordinal);
+        var badBody = await client.PutAsync(admin, $"instances/{sourceId}/replication", """{"replication":{"synchronous":"yes"}}""");
+        Assert.True(badBody.Status == 400, badBody.ToString());
+    }
+
+    /// <summary>
+    /// kill -9 of the source's database server alone (its guest lives): the guest restarts it, or, when that takes longer
+    /// than the failover window, the set fails over. Either way writes through the endpoint resume within seconds, and
+    /// the set ends with exactly one source.
+    /// </summary>
+    [Theory]
+    [InlineData("mariadb")]
+    [InlineData("postgresql")]
+    [InlineData("redis")]
+    public async Task Kill9OfTheSourceServerAlone_WritesThroughTheEndpointResume(string datastore)
+    {
+        var client = fixture.Server.Client;
+        var admin = fixture.Server.Admin;
+        var store = Store.For(datastore, Password);
+        var sourceId = (await client.CreateInstanceAsync(admin, store.Body($"{datastore}-srvkill-src")))["id"]!.GetValue<string>();
+        var sourceIp = (await client.WaitForActiveAsync(admin, sourceId, seconds: 300))["ip"]![0]!.GetValue<string>();
+        await store.InitialiseAsync(sourceIp);
+        var replicaId = (await client.CreateInstanceAsync(admin, ReplicationTests.ReplicaBody($"{datastore}-srvkill-r", sourceId)))["id"]!.GetValue<string>();
+        await client.WaitForActiveAsync(admin, replicaId, seconds: 300);
+        var endpointView = TroveClient.Expect(await client.GetAsync(admin, $"instances/{sourceId}"), 200).Object["instance"]!["replication"]!["endpoint"]!;
+        var endpoint = $"{endpointView["address"]}:{endpointView["port"]}";
+        await Poll.UntilAsync(() => store.TryWriteAsync(endpoint, "before", "1"), $"No write through {endpoint}", 20);
+
+        var server = ProcessTable.Mentioning(sourceId).Where(p => !p.CommandLine.Contains("hoard-guest", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(server);
+        var watch = Stopwatch.StartNew();
+        ReplicationTests.Signal(server, "KILL");
+        await Poll.UntilAsync(() => store.TryWriteAsync(endpoint, "after", "2"), $"No write through {endpoint} after the server was killed", 60, intervalMs: 100);
+        var resumed = watch.Elapsed.TotalSeconds;
+
+        // Settled: one source, and it has both writes.
+        JsonNode[] views = [];
+        await Poll.UntilAsync(async () =>
+        {
+            views = await Task.WhenAll(new[] { sourceId, replicaId }.Select(async id =>
+                TroveClient.Expect(await client.GetAsync(admin, $"instances/{id}"), 200).Object["instance"]!));
+            return views.All(v => v["status"]!.GetValue<string>() == "ACTIVE");
+        }, "The set did not settle", 120);
+        var sources = views.Where(v => v["replica_of"] is null).ToList();
+        var current = Assert.Single(sources);
+        var ip = current["ip"]![0]!.GetValue<string>();
+        Assert.Equal("1", await store.ReadAsync(ip, "before"));
+        Assert.Equal("2", await store.ReadAsync(ip, "after"));
+        Console.WriteLine($"{datastore}: server kill -9 → writes resumed in {resumed:0.00} s; source now {(current["id"]!.GetValue<string>() == sourceId ? "the same (restarted)" : "the replica (failed over)")}");
     }
 }
