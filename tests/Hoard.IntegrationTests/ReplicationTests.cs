@@ -158,6 +158,24 @@ public sealed class ReplicationTests(HoardServerFixture server)
         await DeleteAsync(elected.Id);
     }
 
+    /// <summary>Redis does not replicate its ACL users: Hoard applies a user change on the source to its replicas too.</summary>
+    [Fact]
+    public async Task RedisUserChangesOnTheSource_ReachItsReplicas()
+    {
+        var store = Store.For("redis", Password);
+        var source = await CreateAsync(store.Body("redis-users-src"));
+        var replica = await CreateReplicaAsync("redis-users-r", source.Id);
+        TroveClient.Expect(await Client.PostAsync(Admin, $"instances/{source.Id}/users", """{"users":[{"name":"later","password":"Later-Pass-1"}]}"""), 202);
+        Assert.Equal("OK", (await RedisCli.RunAsync(source.Ip, "later", "Later-Pass-1", "SET", "k", "v")).Trim());
+        await Poll.UntilAsync(async () => (await RedisCli.RunAsync(replica.Ip, "later", "Later-Pass-1", "GET", "k")).Trim() == "v",
+            "The user made on the source could not read on the replica", 10);
+
+        TroveClient.Expect(await Client.DeleteAsync(Admin, $"instances/{source.Id}/users/later"), 202);
+        Assert.Contains("WRONGPASS", await RedisCli.RunAsync(replica.Ip, "later", "Later-Pass-1", "GET", "k"), StringComparison.Ordinal);
+        await DeleteAsync(replica.Id);
+        await DeleteAsync(source.Id);
+    }
+
     [Fact]
     public async Task ReplicaRequests_ThatCannotBeMet_AreRefused_AndCreateNothing()
     {

@@ -68,6 +68,9 @@ public sealed record DatastoreCapabilities
     /// </summary>
     public string? ReplicaSeed { get; set; }
 
+    /// <summary>Users (and their passwords) reach replicas through replication itself; false for Redis, whose ACLs do not.</summary>
+    public bool UsersReplicate { get; set; } = true;
+
     /// <summary>How a boolean configuration value is written in the datastore's configuration (e.g. ON, on, yes).</summary>
     public string BooleanTrue { get; set; } = "ON";
 

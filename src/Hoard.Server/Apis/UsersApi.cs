@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Hoard.Contracts.Bus;
 using Hoard.Contracts.Guest;
 using Hoard.Messaging.Clients;
+using Hoard.Persistence;
 using Hoard.Server.Trove;
 
 namespace Hoard.Server.Apis;
@@ -40,7 +41,32 @@ internal static class UsersApi
         return (new GuestClient(bus, instance.Id), rules);
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext http, string id, InstanceAccess access, IMessageBus bus, CancellationToken ct)
+    /// <summary>
+    /// A user change on the instance, then, where the datastore does not replicate its users (Redis's ACLs), on each of
+    /// its replicas too, so that they (and whichever of them a failover promotes) know the same users. The source's
+    /// answer is the caller's; a replica that refuses gets a fault that says which change it missed.
+    /// </summary>
+    private static async Task ChangeAsync(DatastoreRules rules, string id, InstanceStore instances, IMessageBus bus, Func<GuestClient, Task> change,
+        CancellationToken ct)
+    {
+        await change(new GuestClient(bus, id));
+        if (rules.Capabilities.UsersReplicate)
+            return;
+        foreach (var replica in await instances.ListReplicasAsync(id, ct))
+        {
+            try
+            {
+                await change(new GuestClient(bus, replica.Id));
+            }
+            catch (Exception e) when (e is RemoteCallException or BusTimeoutException)
+            {
+                await instances.AddFaultAsync(replica.Id, $"A user change made on source {id} did not reach this replica: {e.Message}", null, ct);
+            }
+        }
+    }
+
+    private static async Task<IResult> CreateAsync(HttpContext http, string id, InstanceAccess access, InstanceStore instances, IMessageBus bus,
+        CancellationToken ct)
     {
         Policy.RequireWriter(http);
         var (guest, rules) = await ServingAsync(http, id, access, bus, ct);
@@ -51,7 +77,7 @@ internal static class UsersApi
             throw TroveFault.Validation("'users' must not be empty.");
         }
 
-        await guest.CreateUsersAsync(users, ct);
+        await ChangeAsync(rules, id, instances, bus, g => g.CreateUsersAsync(users, ct), ct);
         return Reply.Accepted();
     }
 
@@ -66,13 +92,14 @@ internal static class UsersApi
         return Reply.Json(body);
     }
 
-    private static async Task<IResult> ChangePasswordsAsync(HttpContext http, string id, InstanceAccess access, IMessageBus bus, CancellationToken ct)
+    private static async Task<IResult> ChangePasswordsAsync(HttpContext http, string id, InstanceAccess access, InstanceStore instances, IMessageBus bus,
+        CancellationToken ct)
     {
         Policy.RequireWriter(http);
         var (guest, rules) = await ServingAsync(http, id, access, bus, ct);
         var body = await Body.ReadAsync(http.Request, ct);
         var users = rules.Users(Body.Array(body, "users", "body") ?? throw TroveFault.Validation("'users' is a required array."), "users", null);
-        await guest.ChangePasswordsAsync(users, ct);
+        await ChangeAsync(rules, id, instances, bus, g => g.ChangePasswordsAsync(users, ct), ct);
         return Reply.Accepted();
     }
 
@@ -83,7 +110,8 @@ internal static class UsersApi
         return Reply.Json(new JsonObject { ["user"] = View(info) });
     }
 
-    private static async Task<IResult> UpdateAsync(HttpContext http, string id, string user, InstanceAccess access, IMessageBus bus, CancellationToken ct)
+    private static async Task<IResult> UpdateAsync(HttpContext http, string id, string user, InstanceAccess access, InstanceStore instances,
+        IMessageBus bus, CancellationToken ct)
     {
         Policy.RequireWriter(http);
         var (guest, rules) = await ServingAsync(http, id, access, bus, ct);
@@ -98,15 +126,18 @@ internal static class UsersApi
         var newName = spec["name"] is null ? null : rules.UserName(Body.String(spec, "name", "user"));
         var newPassword = spec["password"] is null ? null : rules.Password(Body.String(spec, "password", "user"));
         var newHost = spec["host"] is null ? null : rules.Host(Body.String(spec, "host", "user"));
-        await guest.UpdateUserAttributesAsync(new UserAttributes(target.Name, target.Host, newName, newPassword, newHost), ct);
+        var attributes = new UserAttributes(target.Name, target.Host, newName, newPassword, newHost);
+        await ChangeAsync(rules, id, instances, bus, g => g.UpdateUserAttributesAsync(attributes, ct), ct);
         return Reply.Accepted();
     }
 
-    private static async Task<IResult> DeleteAsync(HttpContext http, string id, string user, InstanceAccess access, IMessageBus bus, CancellationToken ct)
+    private static async Task<IResult> DeleteAsync(HttpContext http, string id, string user, InstanceAccess access, InstanceStore instances,
+        IMessageBus bus, CancellationToken ct)
     {
         Policy.RequireWriter(http);
-        var (guest, rules) = await ServingAsync(http, id, access, bus, ct);
-        await guest.DeleteUserAsync(rules.UserRef(user, http.Request.Query["host"]), ct);
+        var (_, rules) = await ServingAsync(http, id, access, bus, ct);
+        var target = rules.UserRef(user, http.Request.Query["host"]);
+        await ChangeAsync(rules, id, instances, bus, g => g.DeleteUserAsync(target, ct), ct);
         return Reply.Accepted();
     }
 
