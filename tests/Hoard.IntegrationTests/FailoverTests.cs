@@ -69,6 +69,7 @@ public sealed class FailoverTests(FailoverServerFixture fixture)
         Assert.Equal("succeeded", failover["outcome"]?.GetValue<string>());
         Assert.Equal(sourceId, failover["old_source"]?.GetValue<string>());
         Console.WriteLine($"{datastore}: kill -9 → first write through the endpoint {rto:0.00} s; event {failover.ToJsonString()}");
+        await DeleteSetAsync(sourceId, replicaId);
     }
 
     /// <summary>
@@ -133,6 +134,7 @@ public sealed class FailoverTests(FailoverServerFixture fixture)
 
         Assert.True(missing.Count == 0, $"{missing.Count} of {all.Length} acknowledged writes are missing on the promoted replica: {string.Join(", ", missing.Take(10))}");
         Console.WriteLine($"{datastore}: synchronous set, {all.Length} acknowledged writes, none lost");
+        await DeleteSetAsync(sourceId, replicaId);
     }
 
     [Fact]
@@ -152,6 +154,7 @@ public sealed class FailoverTests(FailoverServerFixture fixture)
         Assert.Contains("Redis", refused.Text, StringComparison.Ordinal);
         var badBody = await client.PutAsync(admin, $"instances/{sourceId}/replication", """{"replication":{"synchronous":"yes"}}""");
         Assert.True(badBody.Status == 400, badBody.ToString());
+        await DeleteSetAsync(sourceId, replicaId);
     }
 
     /// <summary>
@@ -198,5 +201,32 @@ public sealed class FailoverTests(FailoverServerFixture fixture)
         Assert.Equal("1", await store.ReadAsync(ip, "before"));
         Assert.Equal("2", await store.ReadAsync(ip, "after"));
         Console.WriteLine($"{datastore}: server kill -9 → writes resumed in {resumed:0.00} s; source now {(current["id"]!.GetValue<string>() == sourceId ? "the same (restarted)" : "the replica (failed over)")}");
+        await DeleteSetAsync(sourceId, replicaId);
+    }
+
+    /// <summary>Deletes a set's members, replicas before their source (a source with replicas is refused), and waits until they are gone.</summary>
+    private async Task DeleteSetAsync(params string[] ids)
+    {
+        var client = fixture.Server.Client;
+        var admin = fixture.Server.Admin;
+        var left = ids.ToList();
+        for (var pass = 0; pass < 3 && left.Count > 0; pass++)
+        {
+            var refused = new List<string>();
+            foreach (var id in left)
+            {
+                var deleted = await client.DeleteAsync(admin, $"instances/{id}");
+                if (deleted.Status == 403)
+                    refused.Add(id);
+                else
+                    Assert.True(deleted.Status is 202 or 404, deleted.ToString());
+            }
+
+            foreach (var id in left.Except(refused))
+                await client.WaitUntilGoneAsync(admin, id, seconds: 120);
+            left = refused;
+        }
+
+        Assert.Empty(left);
     }
 }

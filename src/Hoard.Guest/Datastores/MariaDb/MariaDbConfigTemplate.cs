@@ -16,6 +16,7 @@ internal static partial class MariaDbConfigTemplate
         "datadir", "socket", "pid_file", "port", "bind_address", "log_error", "user", "basedir", "plugin_dir",
         "init_file", "secure_file_priv", "skip_grant_tables", "skip_networking", "tmpdir", "log_bin", "log_bin_index", "log_basename",
         "relay_log", "log_slave_updates", "gtid_strict_mode", "read_only", "rpl_semi_sync_slave_enabled",
+        "rpl_semi_sync_master_enabled", "rpl_semi_sync_master_wait_no_slave", "rpl_semi_sync_master_timeout", "rpl_semi_sync_master_wait_point",
     };
 
     /// <summary>
@@ -98,11 +99,9 @@ internal static partial class MariaDbConfigTemplate
                 // Replicas that fell behind read from here (archiving no longer purges); a week, then they are rebuilt.
                 new("binlog_expire_logs_seconds", (7 * 24 * 3600).ToString(System.Globalization.CultureInfo.InvariantCulture)),
                 // A restarted replica refuses customer writes from its first connection on, before the guest is back.
-                new("read_only", replication == MariaDbReplicationRole.Source ? "OFF" : "ON"),
-                // Every member can serve semi-synchronous replicas; with none connected, commits do not wait.
-                new("rpl_semi_sync_master_enabled", "ON"),
-                new("rpl_semi_sync_master_wait_no_slave", "OFF"),
-                new("rpl_semi_sync_master_wait_point", "AFTER_SYNC"),
+                new("read_only", replication is MariaDbReplicationRole.Source or MariaDbReplicationRole.SynchronousSource ? "OFF" : "ON"),
+                // Only the source of a synchronous set waits for acknowledgements; it then waits even with no replica connected.
+                .. MariaDbReplication.SourceSettings(replication == MariaDbReplicationRole.SynchronousSource),
                 new("rpl_semi_sync_slave_enabled", replication == MariaDbReplicationRole.SemiSyncReplica ? "ON" : "OFF"),
             ]);
         }

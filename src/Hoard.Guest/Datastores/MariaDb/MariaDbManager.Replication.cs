@@ -21,12 +21,16 @@ internal sealed partial class MariaDbManager
         null => MariaDbReplicationRole.None,
         { Role: ReplicationRoles.Replica, Source: { } source } when MariaDbReplication.IsSemiSync(source) => MariaDbReplicationRole.SemiSyncReplica,
         { Role: ReplicationRoles.Replica } or { Demoted: true } => MariaDbReplicationRole.ReadOnly,
+        { Synchronous: true } => MariaDbReplicationRole.SynchronousSource,
         _ => MariaDbReplicationRole.Source,
     };
 
     /// <summary>
     /// Creates (once) the replication account <c>os_repl@'%'</c>, whose password is kept in <c>etc/replication-password</c>
-    /// (0600), and turns the binary log on, restarting the server if it ran without one.
+    /// (0600), and turns the binary log on, restarting the server if it ran without one. Then takes the set's mode from
+    /// <see cref="ReplicaContextRequest.Synchronous"/>, at once and for good (<see cref="ReplicationState.Synchronous"/> and
+    /// <c>my.cnf</c>): a synchronous source's commits wait for a replica's acknowledgement and its context tells the replica
+    /// to give one (<c>Data["sync"] = "true"</c>); an asynchronous source's commits wait for nothing.
     /// </summary>
     public Task<ReplicaContext> GetReplicaContextAsync(ReplicaContextRequest request, CancellationToken cancellationToken) =>
         UnderLifecycleAsync(() => OneChangeAtATimeAsync(async () =>
@@ -40,16 +44,30 @@ internal sealed partial class MariaDbManager
                 SaveReplication(ReplicationState.AsSource());
             RewriteConfig();
             await RestartIfAsync("turn the binary log on", connection => connection.Query("SELECT @@GLOBAL.log_bin")[0][0] != "1", cancellationToken);
+            // The account first: a source that turns synchronous with no replica yet would wait for one to acknowledge it.
             await ReadAsync(connection =>
             {
                 connection.Execute("SET GLOBAL gtid_strict_mode = ON");
-                MariaDbReplication.ServeSemiSync(connection);
                 MariaDbReplication.EnsureAccount(connection, password);
                 return true;
             }, cancellationToken);
-            Log($"mariadb: ready to serve replica {request.ReplicaId}.");
-            return new ReplicaContext(_config.InstanceId, _config.Address, _config.Port, MariaDbReplication.User, password,
-                new Dictionary<string, string>(StringComparer.Ordinal));
+            if (_replication!.Synchronous != request.Synchronous)
+            {
+                SaveReplication(_replication with { Synchronous = request.Synchronous });
+                RewriteConfig();
+            }
+
+            // A demoted source keeps the set's mode for a promotion back, but waits for nothing while it cannot commit.
+            await ReadAsync(connection =>
+            {
+                MariaDbReplication.ServeSemiSync(connection, ReplicationRole == MariaDbReplicationRole.SynchronousSource);
+                return true;
+            }, cancellationToken);
+            Log($"mariadb: ready to serve replica {request.ReplicaId} ({(request.Synchronous ? "synchronous: commits wait for a replica" : "asynchronous")}).");
+            var data = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (request.Synchronous)
+                data["sync"] = "true";
+            return new ReplicaContext(_config.InstanceId, _config.Address, _config.Port, MariaDbReplication.User, password, data);
         }, cancellationToken), cancellationToken);
 
     /// <summary>
@@ -106,6 +124,12 @@ internal sealed partial class MariaDbManager
         else
             SaveReplication(previous);
         RewriteConfig();
+        await ReadAsync(connection =>
+        {
+            connection.Execute("SET GLOBAL rpl_semi_sync_slave_enabled = OFF");
+            MariaDbReplication.ServeSemiSync(connection, ReplicationRole == MariaDbReplicationRole.SynchronousSource);
+            return true;
+        }, cancellationToken);
     }
 
     /// <summary>A MariaDB source keeps nothing per replica (its binary log serves them all), so there is nothing to free.</summary>
@@ -126,6 +150,8 @@ internal sealed partial class MariaDbManager
     /// <summary>
     /// Stops receiving, applies what was received, forgets the source (<c>RESET SLAVE ALL</c>) and accepts writes. The
     /// source's replication password, which this instance's copy of <c>os_repl</c> already has, is kept for its own replicas.
+    /// A promoted replica stops acknowledging and is an asynchronous source until a <c>get_replica_context</c> gives it
+    /// the set's mode; a demoted source promoted back keeps the mode it had.
     /// </summary>
     public Task<ReplicationReport> PromoteAsync(CancellationToken cancellationToken) =>
         UnderLifecycleAsync(() => OneChangeAtATimeAsync(async () =>
@@ -134,15 +160,17 @@ internal sealed partial class MariaDbManager
             if (state is { Role: ReplicationRoles.Source, Demoted: false })
                 return await ReadAsync(connection => Report(connection, state), cancellationToken);
             var watch = Stopwatch.StartNew();
+            var promoted = state is { Role: ReplicationRoles.Source } ? state with { Demoted = false } : ReplicationState.AsSource();
             var applied = await ReadAsync(connection =>
             {
                 var done = MariaDbReplication.StopFollowing(connection, _options.PromoteApplyWait);
+                connection.Execute("SET GLOBAL rpl_semi_sync_slave_enabled = OFF");
+                MariaDbReplication.ServeSemiSync(connection, promoted.Synchronous);
                 connection.Execute("SET GLOBAL read_only = OFF");
                 return done;
             }, cancellationToken);
             if (state?.Source is { User: MariaDbReplication.User } followed)
                 SecretFile.WriteLine(ReplicationPasswordPath, followed.Password);
-            var promoted = ReplicationState.AsSource();
             SaveReplication(promoted);
             RewriteConfig();
             Log($"mariadb: promoted to source in {watch.Elapsed.TotalSeconds:0.000} s" +
@@ -159,7 +187,7 @@ internal sealed partial class MariaDbManager
         {
             if (_replication is { Role: ReplicationRoles.Replica })
                 throw new HandlerException(GuestErrorCodes.BadRequest, "This instance is a replica; only a source can be demoted.");
-            var demoted = new ReplicationState(ReplicationRoles.Source, Demoted: true);
+            var demoted = (_replication ?? ReplicationState.AsSource()) with { Demoted = true };
             var report = await WithAdminAsync(async connection =>
             {
                 connection.Execute("SET GLOBAL read_only = ON");

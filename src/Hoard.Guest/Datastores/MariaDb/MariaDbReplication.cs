@@ -56,6 +56,8 @@ internal static class MariaDbReplication
 
         connection.Execute("SET GLOBAL gtid_strict_mode = ON");
         connection.Execute($"SET GLOBAL rpl_semi_sync_slave_enabled = {(IsSemiSync(source) ? "ON" : "OFF")}");
+        // A replica serves no one: a former synchronous source must not make its applier wait for acknowledgements.
+        ServeSemiSync(connection, synchronous: false);
         if (gtid is not null)
         {
             // A replica restored from a snapshot starts its own binary log at the snapshot's position: promoted later, it
@@ -120,15 +122,42 @@ internal static class MariaDbReplication
     }
 
     /// <summary>
-    /// Lets replicas that ask for it acknowledge each transaction (as <c>my.cnf</c> does at the next start): a commit then
-    /// returns once one of them has it (after the binary log is synced, before the engine commits), or after
-    /// <c>rpl_semi_sync_master_timeout</c> without. With no such replica connected, commits do not wait.
+    /// How long a commit of a synchronous source waits for an acknowledgement before MariaDB would give up and switch the
+    /// source to asynchronous (<c>rpl_semi_sync_master_timeout</c>, counted from each commit): a year, in milliseconds,
+    /// i.e. never in practice. The variable would take up to 2^64-1, but the server turns it into an absolute deadline
+    /// for a condition wait; a year keeps that deadline an ordinary date. Only a KILL of the session ends the wait sooner.
     /// </summary>
-    public static void ServeSemiSync(MariaDbConnection connection)
+    public const long NeverFallBackMs = 365L * 24 * 3600 * 1000;
+
+    /// <summary>MariaDB's default <c>rpl_semi_sync_master_timeout</c>; unused while semi-synchronous serving is off.</summary>
+    public const long DefaultTimeoutMs = 10_000;
+
+    /// <summary>
+    /// The source's side of semi-synchronous replication, for <c>my.cnf</c> and <see cref="ServeSemiSync"/> alike. A
+    /// synchronous source (CloudNativePG's <c>dataDurability: required</c>): a commit returns only once a replica
+    /// acknowledged it (after the binary log is synced, before the engine commits, so no other session sees it earlier),
+    /// it waits with no replica connected, and it never falls back. An asynchronous source does not serve semi-sync at
+    /// all, so no commit waits, even for a replica that still asks to acknowledge.
+    /// </summary>
+    public static IReadOnlyList<KeyValuePair<string, string?>> SourceSettings(bool synchronous) =>
+    [
+        new("rpl_semi_sync_master_enabled", synchronous ? "ON" : "OFF"),
+        new("rpl_semi_sync_master_wait_no_slave", synchronous ? "ON" : "OFF"),
+        new("rpl_semi_sync_master_timeout", (synchronous ? NeverFallBackMs : DefaultTimeoutMs).ToString(CultureInfo.InvariantCulture)),
+        new("rpl_semi_sync_master_wait_point", "AFTER_SYNC"),
+    ];
+
+    /// <summary>
+    /// Applies <see cref="SourceSettings"/> to the running server. Turning it off releases commits waiting at that moment
+    /// (the server switches semi-sync off and wakes them). Turning it on waits only from the next commit.
+    /// </summary>
+    public static void ServeSemiSync(MariaDbConnection connection, bool synchronous)
     {
-        connection.Execute("SET GLOBAL rpl_semi_sync_master_wait_no_slave = OFF");
-        connection.Execute("SET GLOBAL rpl_semi_sync_master_wait_point = AFTER_SYNC");
-        connection.Execute("SET GLOBAL rpl_semi_sync_master_enabled = ON");
+        var settings = SourceSettings(synchronous);
+        // Enabled last when turning on (every limit is in place first), first when turning off (nothing waits any more).
+        var ordered = synchronous ? settings.OrderBy(s => s.Key == "rpl_semi_sync_master_enabled") : settings.OrderByDescending(s => s.Key == "rpl_semi_sync_master_enabled");
+        foreach (var (key, value) in ordered)
+            connection.Execute($"SET GLOBAL {key} = {value}");
     }
 
     /// <summary>The context asks for semi-synchronous replication (<c>Data["sync"] = "true"</c>): the source's commits wait for this replica to have received them.</summary>

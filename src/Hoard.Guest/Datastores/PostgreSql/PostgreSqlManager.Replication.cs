@@ -49,7 +49,7 @@ internal sealed partial class PostgreSqlManager
     public Task<ReplicaContext> GetReplicaContextAsync(ReplicaContextRequest request, CancellationToken cancellationToken)
     {
         RequirePrepared();
-        return ChangeAsync(admin => _replication.PrepareSourceAsync(admin, request.ReplicaId), cancellationToken);
+        return ChangeAsync(admin => _replication.PrepareSourceAsync(admin, request.ReplicaId, request.Synchronous), cancellationToken);
     }
 
     public Task ForgetReplicaAsync(string replicaId, CancellationToken cancellationToken)

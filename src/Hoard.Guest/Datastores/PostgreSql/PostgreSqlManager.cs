@@ -108,8 +108,13 @@ internal sealed partial class PostgreSqlManager : SupervisedDatastoreManager, ID
         await _server.CheckConfigAsync(finalConf, cancellationToken);
         // A reload takes the whole file: restart-required changes are held back from the file it reads now.
         var reloadConf = PostgreSqlConfigTemplate.Render(ConfigurationChange.Holding(before, after, change.RestartRequired));
-        return await ReadAsync(admin => PostgreSqlConfiguration.ApplyAsync(_server, admin, change, finalConf, reloadConf, _options.ReloadTimeout),
-            cancellationToken);
+        return await ReadAsync(async admin =>
+        {
+            var result = await PostgreSqlConfiguration.ApplyAsync(_server, admin, change, finalConf, reloadConf, _options.ReloadTimeout);
+            // A synchronous source's synchronous_commit follows the group's only where that is at least as strong.
+            await _replication.KeepSynchronousCurrentAsync(admin);
+            return result;
+        }, cancellationToken);
     }
 
     // The archive command is the guest's and names host paths.

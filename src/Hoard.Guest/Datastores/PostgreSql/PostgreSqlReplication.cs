@@ -18,6 +18,9 @@ internal sealed class PostgreSqlReplication(GuestConfig config, PostgreSqlOption
     public const string User = PostgreSqlConfigTemplate.ReplicationUser;
     public const string SlotKey = "slot";
 
+    /// <summary>In a context: "true" when the set is synchronous (the replica's standby acknowledges every flush anyway).</summary>
+    public const string SyncKey = "sync";
+
     /// <summary>The source's <c>max_connections</c>: a hot standby refuses to start with fewer.</summary>
     public const string MaxConnectionsKey = "max_connections";
 
@@ -25,6 +28,8 @@ internal sealed class PostgreSqlReplication(GuestConfig config, PostgreSqlOption
     private static readonly string[] StreamingWords = ["WAL", "primary", "replication", "timeline"];
 
     private static readonly string[] StandbyKeys = ["primary_conninfo", "primary_slot_name", "recovery_target_timeline"];
+
+    private static readonly string[] SynchronousKeys = ["synchronous_standby_names", "synchronous_commit"];
 
     private string PasswordFile => Path.Combine(config.Paths.Etc, "replication.pg");
 
@@ -44,9 +49,9 @@ internal sealed class PostgreSqlReplication(GuestConfig config, PostgreSqlOption
     /// <summary>
     /// Makes a writable instance a source able to serve <paramref name="replicaId"/>: the replication role, the replica's
     /// slot (reserving WAL from now on, so the copy the replica takes next finds all of it), the bound on the WAL slots may
-    /// keep, and the access rules of a replication member. Idempotent.
+    /// keep, the set's mode (see <see cref="SetSynchronousAsync"/>) and the access rules of a replication member. Idempotent.
     /// </summary>
-    public async Task<ReplicaContext> PrepareSourceAsync(PostgreSqlAdmin admin, string replicaId)
+    public async Task<ReplicaContext> PrepareSourceAsync(PostgreSqlAdmin admin, string replicaId, bool synchronous)
     {
         if (replicaId == config.InstanceId)
             throw new HandlerException(GuestErrorCodes.BadRequest, "An instance cannot be its own replica.");
@@ -58,32 +63,79 @@ internal sealed class PostgreSqlReplication(GuestConfig config, PostgreSqlOption
             SecretFile.WriteLine(PasswordFile, Secrets.GeneratePassword());
         var password = SecretFile.ReadLine(PasswordFile);
         var attributes = $"WITH REPLICATION LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {PostgreSqlNames.QuoteLiteral(password)}";
-        // Always set: a promoted replica holds its old source's role, with that source's password.
-        await admin.ExecuteAsync($"DO $$BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{User}') THEN ALTER ROLE {User} {attributes}; " +
+        // Always set: a promoted replica holds its old source's role, with that source's password. Committed without
+        // waiting for a replica: in a synchronous set whose only replica is gone, the context that rebuilds it must not hang.
+        await admin.ExecuteAsync("DO $$BEGIN PERFORM set_config('synchronous_commit', 'local', true); " +
+                                 $"IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{User}') THEN ALTER ROLE {User} {attributes}; " +
                                  $"ELSE CREATE ROLE {User} {attributes}; END IF; END$$");
         await admin.ExecuteAsync("SELECT pg_create_physical_replication_slot($1::name, true) WHERE NOT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = $1::name)", slot);
 
-        var keep = $"{SlotWalKeepMb()}MB";
-        var changed = false;
-        if ((await admin.QueryAsync("SELECT setting FROM pg_file_settings WHERE name = 'max_slot_wal_keep_size' AND sourcefile LIKE '%postgresql.auto.conf'")) is not [[var kept]] || kept != keep)
-        {
-            await admin.ExecuteAsync($"ALTER SYSTEM SET max_slot_wal_keep_size = {PostgreSqlNames.QuoteLiteral(keep)}");
-            changed = true;
-        }
-
-        if (ReplicationState.Load(config.Paths) is not { Role: ReplicationRoles.Source, Demoted: false })
-            ReplicationState.AsSource().Save(config.Paths);
+        var changed = await AlterSystemAsync(admin, "max_slot_wal_keep_size", $"{SlotWalKeepMb()}MB");
+        changed |= await SetSynchronousAsync(admin, synchronous);
+        if (ReplicationState.Load(config.Paths) is not { Role: ReplicationRoles.Source, Demoted: false } state || state.Synchronous != synchronous)
+            new ReplicationState(ReplicationRoles.Source, Synchronous: synchronous).Save(config.Paths);
         changed |= server.WriteAccessRules();
         if (changed)
             await PostgreSqlConfiguration.ReloadAsync(server, admin, options.ReloadTimeout);
 
         var maxConnections = (await admin.QueryAsync("SHOW max_connections"))[0][0]!;
-        return new ReplicaContext(config.InstanceId, config.Address, config.Port, User, password,
-            new Dictionary<string, string>(StringComparer.Ordinal) { [SlotKey] = slot, [MaxConnectionsKey] = maxConnections });
+        var data = new Dictionary<string, string>(StringComparer.Ordinal) { [SlotKey] = slot, [MaxConnectionsKey] = maxConnections };
+        if (synchronous)
+            data[SyncKey] = "true";
+        return new ReplicaContext(config.InstanceId, config.Address, config.Port, User, password, data);
     }
 
-    /// <summary>Drops the replica's slot, ending the walsender that holds it first. A missing slot is fine.</summary>
-    public Task DropSlotAsync(PostgreSqlAdmin admin, string replicaId) => DropAsync(admin, SlotName(replicaId));
+    /// <summary>
+    /// A synchronous source: <c>synchronous_standby_names = 'ANY 1 (…)'</c> over every replica slot it keeps (each
+    /// replica's application_name is its slot's name) and <c>synchronous_commit = on</c>, so a commit returns once one
+    /// replica flushed it (<c>remote_apply</c> when the configuration group asks for that), and waits while none is
+    /// connected. Asynchronous: both removed from postgresql.auto.conf. A synchronous source keeping no slot at all (its
+    /// last replica was forgotten) has no replica to wait for and commits at once. Does not reload; true when a setting
+    /// changed.
+    /// </summary>
+    public async Task<bool> SetSynchronousAsync(PostgreSqlAdmin admin, bool synchronous)
+    {
+        var slots = synchronous
+            ? (await admin.QueryAsync(@"SELECT slot_name FROM pg_replication_slots WHERE slot_type = 'physical' AND slot_name LIKE 'hoard\_%' ORDER BY slot_name"))
+                .Select(row => PostgreSqlNames.QuoteIdentifier(row[0]!)).ToList()
+            : [];
+        var names = slots.Count > 0 ? $"ANY 1 ({string.Join(", ", slots)})" : null;
+        var changed = await AlterSystemAsync(admin, "synchronous_standby_names", names);
+        // A configuration group's off, local or remote_write would let commits return before a replica flushed them;
+        // its remote_apply (a replica has also replayed them) is stronger and kept.
+        var configured = await admin.QueryAsync(
+            "SELECT setting FROM pg_file_settings WHERE name = 'synchronous_commit' AND sourcefile NOT LIKE '%postgresql.auto.conf' ORDER BY seqno DESC LIMIT 1");
+        var commit = configured is [[var c]] && string.Equals(c, "remote_apply", StringComparison.OrdinalIgnoreCase) ? "remote_apply" : "on";
+        changed |= await AlterSystemAsync(admin, "synchronous_commit", names is null ? null : commit);
+        return changed;
+    }
+
+    /// <summary>Re-applies a synchronous source's mode after one of its slots went or its configuration changed.</summary>
+    public async Task KeepSynchronousCurrentAsync(PostgreSqlAdmin admin)
+    {
+        if (ReplicationState.Load(config.Paths) is { Role: ReplicationRoles.Source, Demoted: false, Synchronous: true } && await SetSynchronousAsync(admin, true))
+            await PostgreSqlConfiguration.ReloadAsync(server, admin, options.ReloadTimeout);
+    }
+
+    /// <summary>ALTER SYSTEM SET (or, with null, RESET) unless postgresql.auto.conf already says so; true when it changed.</summary>
+    private static async Task<bool> AlterSystemAsync(PostgreSqlAdmin admin, string name, string? value)
+    {
+        var current = await admin.QueryAsync("SELECT setting FROM pg_file_settings WHERE name = $1 AND sourcefile LIKE '%postgresql.auto.conf'", name);
+        if (current is [[var set]] ? set == value : value is null)
+            return false;
+        await admin.ExecuteAsync(value is null ? $"ALTER SYSTEM RESET {name}" : $"ALTER SYSTEM SET {name} = {PostgreSqlNames.QuoteLiteral(value)}");
+        return true;
+    }
+
+    /// <summary>
+    /// Drops the replica's slot, ending the walsender that holds it first, and takes it out of a synchronous source's
+    /// standby names. A missing slot is fine.
+    /// </summary>
+    public async Task DropSlotAsync(PostgreSqlAdmin admin, string replicaId)
+    {
+        await DropAsync(admin, SlotName(replicaId));
+        await KeepSynchronousCurrentAsync(admin);
+    }
 
     /// <summary>Drops every slot the guest made (<c>hoard_</c>…): the instance serves no replicas any more.</summary>
     public async Task DropAllSlotsAsync(PostgreSqlAdmin admin)
@@ -176,6 +228,9 @@ internal sealed class PostgreSqlReplication(GuestConfig config, PostgreSqlOption
             // Recent WAL kept beyond its restartpoints: promoted after a failover, its slower siblings resume from here.
             ["wal_keep_size"] = ConfLiteral($"{Math.Min(1024, SlotWalKeepMb() / 4)}MB"),
         };
+        // Promoted, it commits asynchronously until the next get_replica_context says otherwise.
+        foreach (var key in SynchronousKeys)
+            settings[key] = null;
         if (source.Data.TryGetValue(MaxConnectionsKey, out var theirs) && int.TryParse(theirs, CultureInfo.InvariantCulture, out var sourceConnections))
             settings["max_connections"] = sourceConnections > OwnMaxConnections() ? sourceConnections.ToString(CultureInfo.InvariantCulture) : null;
         EditAutoConfig(settings);
@@ -184,14 +239,18 @@ internal sealed class PostgreSqlReplication(GuestConfig config, PostgreSqlOption
     }
 
     /// <summary>A demoted source: read-only at its next start, following nobody until attached.</summary>
+    /// <remarks>Its synchronous settings go too: promoted again, it must not wait for replicas that may follow someone else by then.</remarks>
     public void WriteDemotedConfig()
     {
-        EditAutoConfig(new Dictionary<string, string?>(StringComparer.Ordinal)
+        var settings = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
             ["primary_conninfo"] = null,
             ["primary_slot_name"] = null,
             ["recovery_target_timeline"] = "'latest'",
-        });
+        };
+        foreach (var key in SynchronousKeys)
+            settings[key] = null;
+        EditAutoConfig(settings);
         server.WriteDataFile(StandbySignal, "");
         new ReplicationState(ReplicationRoles.Source, Demoted: true).Save(config.Paths);
     }

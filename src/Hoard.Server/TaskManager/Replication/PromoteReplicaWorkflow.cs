@@ -165,7 +165,8 @@ internal sealed partial class PromoteReplicaWorkflow(
         if (context.Data[PromotedKey] is null)
         {
             // Nothing changed roles: the old source takes writes again, and the set is as it was.
-            var undone = context.Data[DemotedKey] is null || await TryUndoDemoteAsync(oldSource, cancellationToken);
+            var undone = context.Data[DemotedKey] is null || await TryUndoDemoteAsync(oldSource, [context.InstanceId, .. ReplicationSets.Ids(context, OthersKey)],
+                cancellationToken);
             await instances.AddFaultAsync(context.InstanceId, message + (undone
                 ? $" Nothing changed: instance {oldSource} is still the source and takes writes."
                 : $" Instance {oldSource} was left refusing writes: restart it or promote again."), fault.Details, cancellationToken);
@@ -188,11 +189,14 @@ internal sealed partial class PromoteReplicaWorkflow(
             await setStore.FinishEventAsync(eventId, "failed", message, cancellationToken);
     }
 
-    private async Task<bool> TryUndoDemoteAsync(string oldSource, CancellationToken cancellationToken)
+    /// <summary>The old source takes writes again, in its set's mode (a promoted server starts asynchronous).</summary>
+    private async Task<bool> TryUndoDemoteAsync(string oldSource, IReadOnlyList<string> replicas, CancellationToken cancellationToken)
     {
         try
         {
             await sets.Guest(oldSource).PromoteAsync(ReplicationSets.RoleChangeTimeout, cancellationToken);
+            foreach (var replica in replicas)
+                await sets.ContextAsync(oldSource, replica, cancellationToken);
             return true;
         }
         catch (Exception e) when (e is not OperationCanceledException)

@@ -47,9 +47,17 @@ internal sealed class MariaDbReplicationMember : IAsyncDisposable
         Poll.UntilAsync(async () => (await Manager.GetReplicationStatusAsync(CancellationToken.None))?.Position >= position,
             $"The instance on port {Instance.Config.Port} never reached position {position}");
 
-    public MariaDbConnection Customer() =>
+    /// <summary>The customer's connection; <paramref name="timeout"/> bounds connecting and each read (a commit waiting for a replica).</summary>
+    public MariaDbConnection Customer(TimeSpan? timeout = null) =>
         MariaDbConnection.OpenTcp(Instance.Config.Address, Instance.Config.Port, MariaDbFixture.User, MariaDbFixture.Password,
-            TimeSpan.FromSeconds(10), MariaDbFixture.Database);
+            timeout ?? TimeSpan.FromSeconds(10), MariaDbFixture.Database);
+
+    /// <summary>An insert on a connection of its own, on a thread of its own: it may wait for a long time.</summary>
+    public Task InsertInBackground(int id) => Task.Run(() =>
+    {
+        using var connection = Customer(TimeSpan.FromMinutes(2));
+        connection.Execute($"INSERT INTO items VALUES ({id}, 'in the background')");
+    });
 
     public List<Dictionary<string, string?>> AsAdmin(string sql)
     {

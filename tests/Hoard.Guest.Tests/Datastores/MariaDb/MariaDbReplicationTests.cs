@@ -337,6 +337,132 @@ public sealed class MariaDbReplicationTests(BackupReceiver receiver, ITestOutput
     }
 
     [Fact]
+    public async Task SynchronousSet_ACommitThatReturned_IsOnTheReplica_AndWithTheReplicaStoppedCommitsWaitForIt()
+    {
+        var source = await NewSourceAsync();
+        source.Insert(1, 10);
+        var replica = await NewReplicaAsync(source, sync: true);
+        AssertSourceMode(source, synchronous: true);
+        await Poll.UntilAsync(() => source.Status("Rpl_semi_sync_master_clients") == "1", "The replica never connected semi-synchronously");
+
+        for (var id = 100; id < 200; id++)
+        {
+            source.Insert(id, id);
+            var committed = MariaDbReplication.DomainZero(source.ScalarAsAdmin("SELECT @@GLOBAL.gtid_binlog_pos")!);
+            var received = MariaDbReplication.DomainZero(Assert.Single(replica.AsAdmin("SHOW SLAVE STATUS"))["Gtid_IO_Pos"]!);
+            Assert.True(received >= committed, $"The replica had received up to {received} when the source's commit of {committed} returned.");
+        }
+
+        Assert.Equal("ON", source.Status("Rpl_semi_sync_master_status"));
+        Assert.Equal("0", source.Status("Rpl_semi_sync_master_no_tx"));
+        await replica.UntilCountAsync(110);
+
+        await replica.Manager.StopAsync(None);
+        var watch = Stopwatch.StartNew();
+        var pending = source.InsertInBackground(1000);
+        // A few seconds of nothing is what is asserted here, so this one wait is a fixed one.
+        await Task.WhenAny(pending, Task.Delay(TimeSpan.FromSeconds(4)));
+        Assert.False(pending.IsCompleted, $"A commit returned with no replica connected: {pending.Exception?.GetBaseException().Message}");
+        Assert.Equal(110, source.Count());
+        Assert.Equal("ON", source.Status("Rpl_semi_sync_master_status"));
+
+        await replica.Manager.StartAsync(None);
+        await pending.WaitAsync(TimeSpan.FromSeconds(60));
+        output.WriteLine($"a commit made with the replica stopped returned {watch.Elapsed.TotalSeconds:0.000} s later, once it was back");
+        Assert.Equal(111, source.Count());
+        await replica.UntilCountAsync(111);
+        Assert.Equal("0", source.Status("Rpl_semi_sync_master_no_tx"));
+    }
+
+    [Fact]
+    public async Task SynchronousSet_SwitchedBackToAsynchronous_ReleasesAWaitingCommit_AndCommitsReturnWithTheReplicaStopped()
+    {
+        var source = await NewSourceAsync();
+        source.Insert(1, 10);
+        var replica = await NewReplicaAsync(source, sync: true);
+        await Poll.UntilAsync(() => source.Status("Rpl_semi_sync_master_clients") == "1", "The replica never connected semi-synchronously");
+        await replica.Manager.StopAsync(None);
+        var pending = source.InsertInBackground(1000);
+        await Task.WhenAny(pending, Task.Delay(TimeSpan.FromSeconds(2)));
+        Assert.False(pending.IsCompleted, "A commit returned with no replica connected.");
+
+        var context = await source.Manager.GetReplicaContextAsync(new ReplicaContextRequest(replica.Instance.Config.InstanceId, Synchronous: false), None);
+
+        Assert.False(MariaDbReplication.IsSemiSync(context));
+        Assert.False(context.Data.ContainsKey("sync"));
+        await pending.WaitAsync(TimeSpan.FromSeconds(10));
+        AssertSourceMode(source, synchronous: false);
+        Assert.False(ReplicationState.Load(source.Instance.Config.Paths)!.Synchronous);
+        var watch = Stopwatch.StartNew();
+        await Task.Run(() => source.Insert(11, 20)).WaitAsync(TimeSpan.FromSeconds(10));
+        output.WriteLine($"an asynchronous commit with the replica stopped: {watch.Elapsed.TotalMilliseconds:0} ms");
+        Assert.Equal(21, source.Count());
+
+        // The replica, re-attached with the asynchronous context as hoard-server does, catches up and acknowledges nothing.
+        await replica.Manager.StartAsync(None);
+        await replica.Manager.AttachReplicaAsync(context, None);
+        await replica.UntilCountAsync(21);
+        Assert.Equal("0", replica.ScalarAsAdmin("SELECT @@GLOBAL.rpl_semi_sync_slave_enabled"));
+        await replica.Manager.StopAsync(None);
+        await Task.Run(() => source.Insert(21, 30)).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(31, source.Count());
+    }
+
+    [Fact]
+    public async Task SynchronousMode_SurvivesARestartOfTheSourcesGuest_AndAPromotedReplicaTakesTheModeItIsGiven()
+    {
+        var source = await NewSourceAsync();
+        source.Insert(1, 10);
+        var replica = await NewReplicaAsync(source, sync: true);
+
+        await source.RestartGuestAsync();
+
+        Assert.True(ReplicationState.Load(source.Instance.Config.Paths)!.Synchronous);
+        AssertSourceMode(source, synchronous: true);
+        await Poll.UntilAsync(() => source.Status("Rpl_semi_sync_master_clients") == "1", "The replica never reconnected semi-synchronously");
+        source.Insert(11, 20);
+        Assert.True(MariaDbReplication.DomainZero(Assert.Single(replica.AsAdmin("SHOW SLAVE STATUS"))["Gtid_IO_Pos"]!)
+                    >= MariaDbReplication.DomainZero(source.ScalarAsAdmin("SELECT @@GLOBAL.gtid_binlog_pos")!));
+        await replica.Manager.StopAsync(None);
+        var pending = source.InsertInBackground(1000);
+        await Task.WhenAny(pending, Task.Delay(TimeSpan.FromSeconds(3)));
+        Assert.False(pending.IsCompleted, "After a restart of its guest, the source's commit returned with no replica connected.");
+        await replica.Manager.StartAsync(None);
+        await pending.WaitAsync(TimeSpan.FromSeconds(60));
+        await replica.UntilCountAsync(21);
+
+        // Failover: the promoted replica stops acknowledging and waits for no one until its first context says the mode.
+        await source.Manager.StopAsync(None);
+        await replica.Manager.PromoteAsync(None);
+        Assert.Equal("0", replica.ScalarAsAdmin("SELECT @@GLOBAL.rpl_semi_sync_slave_enabled"));
+        AssertSourceMode(replica, synchronous: false);
+        await Task.Run(() => replica.Insert(21, 30)).WaitAsync(TimeSpan.FromSeconds(10));
+        await replica.Manager.GetReplicaContextAsync(new ReplicaContextRequest(source.Instance.Config.InstanceId, Synchronous: true), None);
+        AssertSourceMode(replica, synchronous: true);
+        var waiting = replica.InsertInBackground(2000);
+        await Task.WhenAny(waiting, Task.Delay(TimeSpan.FromSeconds(2)));
+        Assert.False(waiting.IsCompleted, "The promoted source, made synchronous, committed with no replica connected.");
+        await replica.Manager.GetReplicaContextAsync(new ReplicaContextRequest(source.Instance.Config.InstanceId, Synchronous: false), None);
+        await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(32, replica.Count());
+    }
+
+    /// <summary>What the running server does and what <c>my.cnf</c> keeps for the next start agree.</summary>
+    private static void AssertSourceMode(MariaDbReplicationMember member, bool synchronous)
+    {
+        var row = member.AsAdmin("SELECT @@GLOBAL.rpl_semi_sync_master_enabled AS enabled, @@GLOBAL.rpl_semi_sync_master_wait_no_slave AS no_slave, " +
+                                 "@@GLOBAL.rpl_semi_sync_master_timeout AS timeout, @@GLOBAL.rpl_semi_sync_master_wait_point AS point").Single();
+        var expected = MariaDbReplication.SourceSettings(synchronous).ToDictionary(s => s.Key, s => s.Value);
+        Assert.Equal(synchronous ? "1" : "0", row["enabled"]);
+        Assert.Equal(synchronous ? "1" : "0", row["no_slave"]);
+        Assert.Equal(expected["rpl_semi_sync_master_timeout"], row["timeout"]);
+        Assert.Equal("AFTER_SYNC", row["point"]);
+        var myCnf = File.ReadAllText(MariaDbPaths.For(member.Instance.Config.Paths).ConfigFile);
+        foreach (var (key, value) in expected)
+            Assert.Contains($"\n{key} = {value}\n", myCnf, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Demote_ThenPromoteAgain_UndoesTheSwitchover()
     {
         var source = await NewSourceAsync();
@@ -380,6 +506,7 @@ public sealed class MariaDbReplicationTests(BackupReceiver receiver, ITestOutput
 
     [Theory]
     [InlineData(MariaDbReplicationRole.Source, "OFF", "OFF")]
+    [InlineData(MariaDbReplicationRole.SynchronousSource, "OFF", "OFF")]
     [InlineData(MariaDbReplicationRole.ReadOnly, "ON", "OFF")]
     [InlineData(MariaDbReplicationRole.SemiSyncReplica, "ON", "ON")]
     internal void Config_OfAMember_HasTheBinaryLogStrictGtidsAndItsReadOnlyMode(MariaDbReplicationRole role, string readOnly, string semiSync)
@@ -394,6 +521,8 @@ public sealed class MariaDbReplicationTests(BackupReceiver receiver, ITestOutput
         Assert.Equal("ON", settings["gtid_strict_mode"]);
         Assert.Equal(readOnly, settings["read_only"]);
         Assert.Equal(semiSync, settings["rpl_semi_sync_slave_enabled"]);
+        Assert.Equal(role == MariaDbReplicationRole.SynchronousSource ? "ON" : "OFF", settings["rpl_semi_sync_master_wait_no_slave"]);
+        Assert.Equal(role == MariaDbReplicationRole.SynchronousSource ? "ON" : "OFF", settings["rpl_semi_sync_master_enabled"]);
         Assert.DoesNotContain("log_bin", MariaDbConfigTemplate.Settings(instance.Config, 512, null).Select(s => s.Key));
         var refused = Assert.Throws<HandlerException>(() => MariaDbConfigTemplate.Settings(instance.Config, 512, new Dictionary<string, string> { ["gtid_strict_mode"] = "OFF" }, false, role));
         Assert.Equal(GuestErrorCodes.BadRequest, refused.Code);
@@ -424,9 +553,8 @@ public sealed class MariaDbReplicationTests(BackupReceiver receiver, ITestOutput
     {
         var member = MariaDbReplicationMember.Create();
         _members.Add(member);
-        var context = await source.Manager.GetReplicaContextAsync(new ReplicaContextRequest(member.Instance.Config.InstanceId), None);
-        if (sync)
-            context = context with { Data = new Dictionary<string, string>(context.Data) { ["sync"] = "true" } };
+        var context = await source.Manager.GetReplicaContextAsync(new ReplicaContextRequest(member.Instance.Config.InstanceId, Synchronous: sync), None);
+        Assert.Equal(sync, MariaDbReplication.IsSemiSync(context));
         var backupId = Guid.NewGuid().ToString();
         var backup = await source.Manager.CreateBackupAsync(new CreateBackupRequest(backupId, BackupStrategies.MariaDbBackup, receiver.Upload(backupId)), None);
         Assert.True(backup.Metadata.ContainsKey("binlog_gtid"), "The source's backup records no GTID.");

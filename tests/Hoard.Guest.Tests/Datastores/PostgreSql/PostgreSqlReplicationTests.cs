@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Hoard.Contracts.Bus;
 using Hoard.Contracts.Guest;
+using Hoard.Guest.Datastores;
 using Hoard.Guest.Datastores.PostgreSql;
 using Hoard.Guest.Tests.Backups;
 using Npgsql;
@@ -325,6 +326,159 @@ public sealed class PostgreSqlReplicationTests(BackupReceiver receiver, ITestOut
         Assert.Contains("guest dbaas os_admin", PostgreSqlConfigTemplate.RenderIdent(["dbaas"], admin: true), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Synchronous_ACommitThatReturnedIsOnTheReplica_AndWithTheReplicaStoppedCommitsWaitUntilItIsBack()
+    {
+        var source = await CreateSourceAsync();
+        await ExecuteAsync(source, "CREATE TABLE items (id INT PRIMARY KEY)");
+        var replica = await CreateReplicaAsync(source, synchronous: true);
+        var other = await CreateReplicaAsync(source, synchronous: true);
+        var both = new[] { Slot(replica), Slot(other) }.Order(StringComparer.Ordinal).Select(slot => $"\"{slot}\"");
+        Assert.Equal($"ANY 1 ({string.Join(", ", both)})", await AdminScalarAsync(source, "SHOW synchronous_standby_names"));
+        Assert.Equal("true", (await source.Manager.GetReplicaContextAsync(new ReplicaContextRequest(replica.Id, true), None)).Data[PostgreSqlReplication.SyncKey]);
+        Assert.True(ReplicationState.Load(source.Instance.Config.Paths)!.Synchronous);
+
+        // forget_replica keeps the names current: the replica left is the only one a commit can wait for.
+        await source.Manager.ForgetReplicaAsync(other.Id, None);
+        await other.Manager.StopAsync(None);
+        Assert.Equal($"ANY 1 (\"{Slot(replica)}\")", await AdminScalarAsync(source, "SHOW synchronous_standby_names"));
+        Assert.Equal("on", await AdminScalarAsync(source, "SHOW synchronous_commit"));
+        await Poll.UntilAsync(async () => await AdminScalarAsync(source, "SELECT sync_state FROM pg_stat_replication WHERE application_name = '" + Slot(replica) + "'") == "quorum",
+            "the replica never became a synchronous (quorum) standby");
+
+        // After every commit the replica has flushed at least everything written before the commit record.
+        await using (var writer = await source.Instance.ConnectTcpAsync(User, Password, Database))
+        await using (var reader = await replica.Instance.ConnectTcpAsync(User, Password, Database))
+        {
+            var watch = Stopwatch.StartNew();
+            for (var id = 1; id <= 300; id++)
+            {
+                await using var transaction = await writer.BeginTransactionAsync(None);
+                await using (var insert = new NpgsqlCommand($"INSERT INTO items VALUES ({id})", writer, transaction))
+                    await insert.ExecuteNonQueryAsync(None);
+                await using var position = new NpgsqlCommand("SELECT pg_current_wal_insert_lsn()::text", writer, transaction);
+                var before = (string)(await position.ExecuteScalarAsync(None))!;
+                await transaction.CommitAsync(None);
+
+                await using var flushed = new NpgsqlCommand("SELECT pg_last_wal_receive_lsn() >= $1::pg_lsn, pg_last_wal_receive_lsn()::text", reader);
+                flushed.Parameters.Add(new NpgsqlParameter { Value = before });
+                await using var result = await flushed.ExecuteReaderAsync(None);
+                await result.ReadAsync(None);
+                Assert.True(result.GetBoolean(0), $"commit {id} returned at {before} but the replica had flushed only to {result.GetString(1)}");
+            }
+
+            output.WriteLine($"300 synchronous commits, each checked on the replica: {watch.Elapsed.TotalSeconds:0.000} s");
+        }
+
+        await replica.Manager.StopAsync(None);
+        var pending = ExecuteAsync(source, "INSERT INTO items VALUES (1000)");
+        await UntilWaitingForAReplicaAsync(source);
+        Assert.False(await CompletesWithinAsync(pending, TimeSpan.FromSeconds(3)), "a commit returned with no replica connected");
+        // The context for a replica rebuilt meanwhile (a failover's) does not wait for the missing one.
+        var rebuilt = Guid.NewGuid().ToString();
+        Assert.True(await CompletesWithinAsync(source.Manager.GetReplicaContextAsync(new ReplicaContextRequest(rebuilt, true), None), TimeSpan.FromSeconds(10)),
+            "get_replica_context hung on a synchronous source with no replica connected");
+        await source.Manager.ForgetReplicaAsync(rebuilt, None);
+        Assert.False(pending.IsCompleted, "a commit returned with no replica connected");
+
+        await replica.Manager.DisposeAsync();
+        replica.Manager = replica.Instance.CreateManager();
+        var watchBack = Stopwatch.StartNew();
+        await replica.Manager.StartAsync(None);
+        Assert.True(await CompletesWithinAsync(pending, TimeSpan.FromSeconds(30)), "the waiting commit never returned once the replica was back");
+        await pending;
+        output.WriteLine($"the waiting commit returned {watchBack.Elapsed.TotalSeconds:0.000} s after the replica's guest started again");
+        await UntilCountAsync(replica, 301);
+    }
+
+    [Fact]
+    public async Task Synchronous_SurvivesARestartOfTheSourcesGuest_AndTurnedOffCommitsReturnWithTheReplicaStopped()
+    {
+        var source = await CreateSourceAsync();
+        await ExecuteAsync(source, "CREATE TABLE items (id INT PRIMARY KEY)");
+        var replica = await CreateReplicaAsync(source, synchronous: true);
+
+        await source.Manager.DisposeAsync();
+        source.Manager = source.Instance.CreateManager();
+        await source.Manager.StartAsync(None);
+        Assert.True(ReplicationState.Load(source.Instance.Config.Paths)!.Synchronous);
+        Assert.Equal($"ANY 1 (\"{Slot(replica)}\")", await AdminScalarAsync(source, "SHOW synchronous_standby_names"));
+        await ExecuteAsync(source, "INSERT INTO items VALUES (1)");
+        await UntilCountAsync(replica, 1);
+
+        // A configuration group cannot weaken a synchronous set's commits, only strengthen them.
+        foreach (var (group, effective) in new[] { ("off", "on"), ("remote_apply", "remote_apply"), ("local", "on") })
+        {
+            await source.Manager.UpdateOverridesAsync(new UpdateOverridesRequest(512, new Dictionary<string, string> { ["synchronous_commit"] = group }, []), None);
+            Assert.Equal(effective, await AdminScalarAsync(source, "SHOW synchronous_commit"));
+        }
+
+        await replica.Manager.StopAsync(None);
+        var pending = ExecuteAsync(source, "INSERT INTO items VALUES (2)");
+        await UntilWaitingForAReplicaAsync(source);
+        Assert.False(await CompletesWithinAsync(pending, TimeSpan.FromSeconds(3)), "after the restart, a commit returned with no replica connected");
+
+        // Asynchronous again: the waiting commit is released and new ones return at once.
+        var context = await source.Manager.GetReplicaContextAsync(new ReplicaContextRequest(replica.Id, Synchronous: false), None);
+        Assert.False(context.Data.ContainsKey(PostgreSqlReplication.SyncKey));
+        Assert.True(await CompletesWithinAsync(pending, TimeSpan.FromSeconds(10)), "the waiting commit was not released by the switch to asynchronous");
+        await pending;
+        var watch = Stopwatch.StartNew();
+        await ExecuteAsync(source, "INSERT INTO items VALUES (3)", "INSERT INTO items VALUES (4)");
+        output.WriteLine($"two asynchronous commits with the replica stopped: {watch.Elapsed.TotalSeconds:0.000} s");
+        Assert.Equal("", await AdminScalarAsync(source, "SHOW synchronous_standby_names"));
+        Assert.False(ReplicationState.Load(source.Instance.Config.Paths)!.Synchronous);
+
+        await source.Manager.RestartAsync(None);
+        await ExecuteAsync(source, "INSERT INTO items VALUES (5)");
+        Assert.Equal("", await AdminScalarAsync(source, "SHOW synchronous_standby_names"));
+
+        await replica.Manager.DisposeAsync();
+        replica.Manager = replica.Instance.CreateManager();
+        await replica.Manager.StartAsync(None);
+        await UntilCountAsync(replica, 5);
+    }
+
+    [Fact]
+    public async Task Synchronous_Switchover_ThePromotedReplicaCommitsAtOnce_UntilAContextMakesItSynchronous()
+    {
+        var source = await CreateSourceAsync();
+        await ExecuteAsync(source, "CREATE TABLE items (id INT PRIMARY KEY)", "INSERT INTO items VALUES (1)");
+        var replica = await CreateReplicaAsync(source, synchronous: true);
+        Assert.Equal("", await AdminScalarAsync(replica, "SHOW synchronous_standby_names"));
+
+        var demoted = await source.Manager.DemoteAsync(None);
+        Assert.Equal("", await AdminScalarAsync(source, "SHOW synchronous_standby_names"));
+        Assert.False(ReplicationState.Load(source.Instance.Config.Paths)!.Synchronous);
+        await Poll.UntilAsync(async () => (await replica.Manager.GetReplicationStatusAsync(None))!.Position >= demoted.Position,
+            $"the replica never reached the demoted source's final position {demoted.PositionText}");
+        await replica.Manager.PromoteAsync(None);
+        // Nobody follows it yet: asynchronous until hoard-server's next context says otherwise.
+        Assert.True(await CompletesWithinAsync(ExecuteAsync(replica, "INSERT INTO items VALUES (2)"), TimeSpan.FromSeconds(10)),
+            "the promoted replica's commit waited for a replica");
+
+        var context = await replica.Manager.GetReplicaContextAsync(new ReplicaContextRequest(source.Id, Synchronous: true), None);
+        Assert.Equal($"ANY 1 (\"{Slot(source)}\")", await AdminScalarAsync(replica, "SHOW synchronous_standby_names"));
+        await source.Manager.AttachReplicaAsync(context, None);
+        await ExecuteAsync(replica, "INSERT INTO items VALUES (3)");
+        await UntilCountAsync(source, 3);
+        Assert.True(ReplicationState.Load(replica.Instance.Config.Paths)!.Synchronous);
+
+        // The demoted source promoted back (a switchover undone) does not wait either.
+        var undone = await source.Manager.PromoteAsync(None);
+        Assert.False(undone.ReadOnly);
+        Assert.True(await CompletesWithinAsync(ExecuteAsync(source, "INSERT INTO items VALUES (4)"), TimeSpan.FromSeconds(10)),
+            "the promoted old source's commit waited for a replica");
+    }
+
+    private static string Slot(Member member) => PostgreSqlReplication.SlotName(member.Id);
+
+    private static async Task<bool> CompletesWithinAsync(Task task, TimeSpan time) => await Task.WhenAny(task, Task.Delay(time)) == task;
+
+    private static Task UntilWaitingForAReplicaAsync(Member source) =>
+        Poll.UntilAsync(async () => await AdminScalarAsync(source, "SELECT count(*)::text FROM pg_stat_activity WHERE wait_event = 'SyncRep'") != "0",
+            "no commit on the source ever waited for a synchronous replica (wait event SyncRep)");
+
     private async Task<Member> CreateSourceAsync(int memoryMb = 512)
     {
         var instance = PostgreSqlInstance.Create();
@@ -335,12 +489,12 @@ public sealed class PostgreSqlReplicationTests(BackupReceiver receiver, ITestOut
         return member;
     }
 
-    private async Task<Member> CreateReplicaAsync(Member source)
+    private async Task<Member> CreateReplicaAsync(Member source, bool synchronous = false)
     {
         var instance = PostgreSqlInstance.Create();
         var member = new Member(instance, instance.CreateManager());
         _members.Add(member);
-        var context = await source.Manager.GetReplicaContextAsync(new ReplicaContextRequest(member.Id), None);
+        var context = await source.Manager.GetReplicaContextAsync(new ReplicaContextRequest(member.Id, synchronous), None);
         await member.Manager.PrepareAsync(new PrepareRequest("postgresql", "15", 512, 1, 1, [], [], ReplicaOf: context), None);
         return member;
     }
