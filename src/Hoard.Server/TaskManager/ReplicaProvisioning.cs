@@ -118,6 +118,8 @@ internal sealed partial class ReplicaProvisioning(
         if (SourceOf(context) is not { } sourceId)
             return;
         await sets.JoinAsync(sourceId, context.InstanceId, options.Value.ReplicationEndpointFirstPort, cancellationToken);
+        // The source asked once more now that the replica follows it (MariaDB releases commits a synchronous set stranded meanwhile).
+        await replication.ContextAsync(sourceId, context.InstanceId, cancellationToken);
         await endpoints.TryApplyAsync(cancellationToken);
         context.Data.Remove(ContextKey);
         await DeleteSnapshotAsync(context, cancellationToken);

@@ -61,6 +61,8 @@ internal sealed partial class MariaDbManager
             await ReadAsync(connection =>
             {
                 MariaDbReplication.ServeSemiSync(connection, ReplicationRole == MariaDbReplicationRole.SynchronousSource);
+                if (ReplicationRole == MariaDbReplicationRole.SynchronousSource)
+                    MariaDbReplication.ReleaseStrandedCommits(connection);
                 return true;
             }, cancellationToken);
             Log($"mariadb: ready to serve replica {request.ReplicaId} ({(request.Synchronous ? "synchronous: commits wait for a replica" : "asynchronous")}).");

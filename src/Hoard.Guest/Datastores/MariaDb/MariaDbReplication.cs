@@ -160,6 +160,23 @@ internal static class MariaDbReplication
             connection.Execute($"SET GLOBAL {key} = {value}");
     }
 
+    /// <summary>
+    /// A commit made while its replica was still connected asynchronously (the set was just made synchronous, or the
+    /// replica was re-pointed) waits for an acknowledgement that replica will never send: on its new, semi-synchronous
+    /// connection it asks only for what comes after. Acknowledgements cover everything up to their position, so once a
+    /// semi-synchronous replica is connected, one small transaction of the guest's own releases every such commit.
+    /// hoard-server asks for the context again once the replicas have attached, which lands here.
+    /// </summary>
+    public static void ReleaseStrandedCommits(MariaDbConnection connection)
+    {
+        var status = connection.Query("SHOW GLOBAL STATUS WHERE Variable_name IN ('Rpl_semi_sync_master_clients', 'Rpl_semi_sync_master_wait_sessions')")
+            .ToDictionary(row => row[0]!, row => long.Parse(row[1] ?? "0", CultureInfo.InvariantCulture), StringComparer.OrdinalIgnoreCase);
+        if (status.GetValueOrDefault("Rpl_semi_sync_master_clients") == 0 || status.GetValueOrDefault("Rpl_semi_sync_master_wait_sessions") == 0)
+            return;
+        connection.Execute("CREATE TABLE IF NOT EXISTS mysql.hoard_semisync (id INT PRIMARY KEY, at DATETIME(6) NOT NULL) ENGINE=InnoDB");
+        connection.Execute("REPLACE INTO mysql.hoard_semisync VALUES (1, NOW(6))");
+    }
+
     /// <summary>The context asks for semi-synchronous replication (<c>Data["sync"] = "true"</c>): the source's commits wait for this replica to have received them.</summary>
     public static bool IsSemiSync(ReplicaContext source) =>
         source.Data?.GetValueOrDefault("sync") is { } sync && sync.Equals("true", StringComparison.OrdinalIgnoreCase);

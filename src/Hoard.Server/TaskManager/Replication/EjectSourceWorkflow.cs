@@ -164,6 +164,9 @@ internal sealed partial class EjectSourceWorkflow(
             ReplicationSets.AddId(context, AttachedKey, replica);
         }
 
+        // Asked once more now that its replicas follow it (MariaDB releases commits a synchronous set stranded meanwhile).
+        if (Replicas(context).FirstOrDefault(r => r != elected) is { } follower)
+            await sets.ContextAsync(elected, follower, cancellationToken);
         return StepOutcome.Next;
     }
 

@@ -140,6 +140,8 @@ internal sealed partial class PromoteReplicaWorkflow(
             ReplicationSets.AddId(context, AttachedKey, member);
         }
 
+        // Asked once more now that its replicas follow it (MariaDB releases commits stranded by the change).
+        await sets.ContextAsync(context.InstanceId, oldSource, cancellationToken);
         return StepOutcome.Next;
     }
 

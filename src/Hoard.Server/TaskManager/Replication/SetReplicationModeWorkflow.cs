@@ -25,6 +25,7 @@ internal sealed class SetReplicationModeWorkflow(InstanceStore instances, Replic
     [
         new("record_mode", TimeSpan.FromSeconds(30), RecordAsync),
         new("attach_replicas", ReplicationSets.RoleChangeDeadline * 2, AttachAsync),
+        new("confirm_mode", TimeSpan.FromSeconds(60), ConfirmAsync),
         new("complete", TimeSpan.FromSeconds(30), CompleteAsync),
     ];
 
@@ -62,6 +63,14 @@ internal sealed class SetReplicationModeWorkflow(InstanceStore instances, Replic
             ReplicationSets.AddId(context, AttachedKey, replica);
         }
 
+        return StepOutcome.Next;
+    }
+
+    /// <summary>Once every replica is attached in the new mode, the source is asked once more (MariaDB then releases commits stranded by the switch).</summary>
+    private async Task<StepOutcome> ConfirmAsync(WorkflowContext context, CancellationToken cancellationToken)
+    {
+        if (ReplicationSets.Ids(context, ReplicasKey).FirstOrDefault() is { } replica)
+            await sets.ContextAsync(context.InstanceId, replica, cancellationToken);
         return StepOutcome.Next;
     }
 

@@ -447,6 +447,31 @@ public sealed class MariaDbReplicationTests(BackupReceiver receiver, ITestOutput
         Assert.Equal(32, replica.Count());
     }
 
+    /// <summary>
+    /// Making a running set synchronous as hoard-server does (the source first, then the replica attached anew, then the
+    /// source asked once more): a commit made while the replica was still connected asynchronously returns once the
+    /// source is asked again, instead of waiting for an acknowledgement that would never come.
+    /// </summary>
+    [Fact]
+    public async Task TurningARunningSetSynchronous_ReleasesTheCommitsMadeDuringTheSwitch()
+    {
+        var source = await NewSourceAsync();
+        var replica = await NewReplicaAsync(source);
+        source.Insert(1, 5);
+        await replica.UntilCountAsync(5);
+
+        var context = await source.Manager.GetReplicaContextAsync(new ReplicaContextRequest(replica.Instance.Config.InstanceId, Synchronous: true), None);
+        var stranded = source.InsertInBackground(100);
+        await Task.WhenAny(stranded, Task.Delay(TimeSpan.FromSeconds(2)));
+        Assert.False(stranded.IsCompleted, "A commit returned with no replica acknowledging.");
+        await replica.Manager.AttachReplicaAsync(context, None);
+        await source.Manager.GetReplicaContextAsync(new ReplicaContextRequest(replica.Instance.Config.InstanceId, Synchronous: true), None);
+
+        await stranded.WaitAsync(TimeSpan.FromSeconds(10));
+        source.Insert(101, 101);
+        await replica.UntilCountAsync(7);
+    }
+
     /// <summary>What the running server does and what <c>my.cnf</c> keeps for the next start agree.</summary>
     private static void AssertSourceMode(MariaDbReplicationMember member, bool synchronous)
     {
