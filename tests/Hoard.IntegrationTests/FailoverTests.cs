@@ -209,6 +209,9 @@ public sealed class FailoverTests(FailoverServerFixture fixture)
     {
         var client = fixture.Server.Client;
         var admin = fixture.Server.Admin;
+        // A replaced source is being rebuilt (BUILD cannot be deleted, as in Trove): let it finish first.
+        foreach (var id in ids)
+            await client.WaitForActiveAsync(admin, id, seconds: 300);
         var left = ids.ToList();
         for (var pass = 0; pass < 3 && left.Count > 0; pass++)
         {
