@@ -3,13 +3,14 @@ using System.Reflection;
 
 namespace Hoard.Bench.Failover;
 
-/// <summary>Command-line options: <c>--runs N</c>, <c>--rate N</c>, <c>--datastores LIST</c>, <c>--keep</c>, <c>--server PATH</c>.</summary>
+/// <summary>Command-line options: <c>--runs N</c>, <c>--rate N</c>, <c>--datastores LIST</c>, <c>--synchronous</c>, <c>--keep</c>, <c>--server PATH</c>.</summary>
 /// <param name="Runs">Failovers per datastore (and as many crash-restarts of the by-hand baseline).</param>
 /// <param name="Rate">The writer's pace, writes per second (0: as fast as they are answered).</param>
-internal sealed record BenchOptions(int Runs, int Rate, IReadOnlyList<string> Datastores, bool Keep, string ServerDll)
+/// <param name="Synchronous">Make each set synchronous (PUT /instances/{id}/replication) before the runs; Redis has no such mode.</param>
+internal sealed record BenchOptions(int Runs, int Rate, IReadOnlyList<string> Datastores, bool Keep, string ServerDll, bool Synchronous = false)
 {
     public const string Usage =
-        "usage: hoard-bench-failover [--runs N] [--rate N] [--datastores mariadb,postgresql,redis] [--keep] [--server path/to/hoard-server.dll]";
+        "usage: hoard-bench-failover [--runs N] [--rate N] [--datastores mariadb,postgresql,redis] [--synchronous] [--keep] [--server path/to/hoard-server.dll]";
 
     public static BenchOptions Parse(string[] args)
     {
@@ -17,6 +18,8 @@ internal sealed record BenchOptions(int Runs, int Rate, IReadOnlyList<string> Da
         var rate = 1000;
         IReadOnlyList<string> datastores = [.. FailoverDatastore.All.Select(d => d.Type)];
         var keep = false;
+        var synchronous = false;
+        var datastoresGiven = false;
         string? server = null;
         for (var i = 0; i < args.Length; i++)
         {
@@ -32,6 +35,10 @@ internal sealed record BenchOptions(int Runs, int Rate, IReadOnlyList<string> Da
                     break;
                 case "--datastores" when i + 1 < args.Length:
                     datastores = ParseDatastores(args[++i]);
+                    datastoresGiven = true;
+                    break;
+                case "--synchronous":
+                    synchronous = true;
                     break;
                 case "--keep":
                     keep = true;
@@ -44,7 +51,14 @@ internal sealed record BenchOptions(int Runs, int Rate, IReadOnlyList<string> Da
             }
         }
 
-        return new BenchOptions(runs, rate, datastores, keep, server ?? BuiltServerDll());
+        if (synchronous && datastores.Contains("redis"))
+        {
+            if (datastoresGiven)
+                throw new ArgumentException($"Redis has no synchronous replication: leave it out of --datastores with --synchronous.\n{Usage}");
+            datastores = [.. datastores.Where(d => d != "redis")];
+        }
+
+        return new BenchOptions(runs, rate, datastores, keep, server ?? BuiltServerDll(), synchronous);
     }
 
     /// <summary>A comma-separated list, measured in the bench's fixed order whatever the list's order.</summary>

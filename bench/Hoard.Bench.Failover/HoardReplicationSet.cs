@@ -5,7 +5,7 @@ using Hoard.Bench.Provisioning;
 namespace Hoard.Bench.Failover;
 
 /// <summary>Hoard's side: a source and its replica through the API, their write endpoint, the kill of the current source, and the events.</summary>
-internal sealed class HoardReplicationSet(TroveClient client, string dataDir)
+internal sealed class HoardReplicationSet(TroveClient client, string dataDir, bool synchronous = false)
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan BuildDeadline = TimeSpan.FromMinutes(5);
@@ -24,6 +24,15 @@ internal sealed class HoardReplicationSet(TroveClient client, string dataDir)
         var replica = await client.CreateReplicaAsync($"bench-{datastore.Type}-replica", source, cancellationToken);
         Instances.Add(replica);
         await WaitServingAsync(replica, source, cancellationToken);
+        if (synchronous)
+        {
+            await client.SetSynchronousAsync(source, true, cancellationToken);
+            while ((await client.GetInstanceAsync(source, cancellationToken))?["replication"]?["synchronous"]?.GetValue<bool>() != true)
+                await Task.Delay(Poll, cancellationToken);
+            // Both HEALTHY again: the change's task (shown ACTIVE, with no operating status) has ended.
+            await WaitServingAsync(source, null, cancellationToken);
+            await WaitServingAsync(replica, source, cancellationToken);
+        }
 
         var shown = await client.GetInstanceAsync(source, cancellationToken) ?? throw new InvalidOperationException($"Instance {source} disappeared.");
         var endpoint = shown["replication"]?["endpoint"] ?? throw new InvalidOperationException($"Source {source} shows no write endpoint: {shown["replication"]?.ToJsonString()}");

@@ -38,13 +38,13 @@ try
 {
     report.Source = await Setup.DescribeSourceAsync(options.ServerDll, cancel.Token);
     var osUser = await Setup.EnsureOsUserAsync("dbaas", cancel.Token);
-    Console.WriteLine($"work dir {root}; by-hand servers as {osUser}; {string.Join(", ", options.Datastores)}: {options.Runs} runs each, writes paced to {(options.Rate > 0 ? $"{options.Rate}/s" : "no limit")}");
+    Console.WriteLine($"work dir {root}; by-hand servers as {osUser}; {string.Join(", ", options.Datastores)}: {options.Runs} runs each{(options.Synchronous ? ", synchronous sets" : "")}, writes paced to {(options.Rate > 0 ? $"{options.Rate}/s" : "no limit")}");
     server = HoardServerProcess.Start(options.ServerDll, dataDir, Path.Combine(root, "server.log"));
     await server.WaitUntilReadyAsync(http, TimeSpan.FromSeconds(60), cancel.Token);
     var credentials = Setup.ReadOpenRc(Path.Combine(dataDir, "admin-openrc.sh"));
     var client = await TroveClient.LogInAsync(http, server.BaseUrl, credentials["OS_USERNAME"], credentials["OS_PASSWORD"],
         credentials.GetValueOrDefault("OS_PROJECT_NAME", "demo"), cancel.Token);
-    hoard = new HoardReplicationSet(client, dataDir);
+    hoard = new HoardReplicationSet(client, dataDir, options.Synchronous);
 
     foreach (var type in options.Datastores)
     {

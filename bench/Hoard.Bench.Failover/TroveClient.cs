@@ -79,6 +79,15 @@ internal sealed class TroveClient(HttpClient http, string endpoint, string token
         return JsonNode.Parse(text)?["replication_events"]?.AsArray() ?? throw new InvalidDataException($"No replication_events in {text}");
     }
 
+    /// <summary>PUT /instances/{id}/replication: the set becomes synchronous (or not).</summary>
+    public async Task SetSynchronousAsync(string id, bool synchronous, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Put, $"/instances/{id}/replication",
+            new JsonObject { ["replication"] = new JsonObject { ["synchronous"] = synchronous } }, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+            throw new InvalidOperationException($"PUT /instances/{id}/replication answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken)}");
+    }
+
     public async Task DeleteInstanceAsync(string id, CancellationToken cancellationToken)
     {
         using var response = await SendAsync(HttpMethod.Delete, $"/instances/{id}", null, cancellationToken);
