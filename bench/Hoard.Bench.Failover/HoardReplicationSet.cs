@@ -27,8 +27,13 @@ internal sealed class HoardReplicationSet(TroveClient client, string dataDir, bo
         if (synchronous)
         {
             await client.SetSynchronousAsync(source, true, cancellationToken);
+            var asked = Stopwatch.StartNew();
             while ((await client.GetInstanceAsync(source, cancellationToken))?["replication"]?["synchronous"]?.GetValue<bool>() != true)
+            {
+                if (asked.Elapsed > TimeSpan.FromMinutes(2))
+                    throw new InvalidOperationException($"The set of {source} did not become synchronous within 2 minutes:\n{GuestLogTail(source)}");
                 await Task.Delay(Poll, cancellationToken);
+            }
             // Both HEALTHY again: the change's task (shown ACTIVE, with no operating status) has ended.
             await WaitServingAsync(source, null, cancellationToken);
             await WaitServingAsync(replica, source, cancellationToken);

@@ -224,6 +224,8 @@ internal static class ReplicationApi
         var replicas = await instances.ListReplicasAsync(source.Id, cancellationToken);
         if (replicas.Count == 0)
             throw TroveFault.BadRequest($"Instance {id} has no replicas: its replication mode has nothing to apply to.");
+        if (source.ReplicationSet is null || replicas.Any(r => r.ReplicationSet is null))
+            throw TroveFault.Unprocessable($"The replication set of instance {id} is still being built; try again once its replicas are ACTIVE.");
         var version = await catalog.GetVersionAsync(source.DatastoreVersionId, cancellationToken);
         if (version?.DatastoreName == "redis" && synchronous)
             throw TroveFault.BadRequest("Redis has no synchronous replication (its replicas acknowledge asynchronously).");

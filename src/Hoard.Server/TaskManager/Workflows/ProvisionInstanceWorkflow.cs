@@ -265,13 +265,14 @@ internal sealed partial class ProvisionInstanceWorkflow(
 
     private async Task<StepOutcome> CompleteAsync(WorkflowContext context, CancellationToken cancellationToken)
     {
+        // A replica is in its set (and its endpoint) before anyone sees it ACTIVE.
+        await replicas.CompleteAsync(context, cancellationToken);
         await instances.SetServerStatusAsync(context.InstanceId, ServerStatus.Active, cancellationToken);
         await instances.TryFinishConfigurationAsync(context.InstanceId, InstanceTask.Building, InstanceTask.None,
             context.GetString(ConfigurationKey) ?? "", cancellationToken);
         ForgetPasswords(context);
         _prepareSent.TryRemove(context.WorkflowId, out _);
         transferTokens.Revoke(context.WorkflowId);
-        await replicas.CompleteAsync(context, cancellationToken);
         return StepOutcome.Next;
     }
 
