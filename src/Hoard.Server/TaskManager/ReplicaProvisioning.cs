@@ -33,6 +33,9 @@ internal sealed partial class ReplicaProvisioning(
     private const string SnapshotKey = "replica_snapshot";
     private const string ContextKey = "replica_context";
 
+    /// <summary>The source was made asynchronous for the build; CompleteAsync gives the set its mode back.</summary>
+    private const string RestoreModeKey = "restore_synchronous_mode";
+
     /// <summary>The backups to restore: ProvisionInstanceWorkflow's key, read by BackupStore to find running restores.</summary>
     private const string RestoreLayersKey = "restore_layers";
 
@@ -60,7 +63,18 @@ internal sealed partial class ReplicaProvisioning(
             return StepOutcome.Fail($"Source instance {sourceId} was deleted before its replica was built.");
         try
         {
-            var replicaContext = await replication.ContextAsync(sourceId, context.InstanceId, cancellationToken);
+            // A synchronous source with no other replica to acknowledge would hold every commit until this one is built
+            // (and MariaDB's snapshot that seeds it waits for the commits in progress: it would never finish). The source
+            // serves asynchronously until the replica is built and attached, then the set's mode is back (CompleteAsync).
+            var synchronous = await sets.IsSynchronousAsync(source.ReplicationSet, cancellationToken);
+            var relaxed = synchronous && !await HasServingReplicaAsync(sourceId, context.InstanceId, cancellationToken);
+            var replicaContext = await replication.Guest(sourceId).GetReplicaContextAsync(context.InstanceId, synchronous && !relaxed, cancellationToken);
+            if (relaxed)
+            {
+                replicaContext = replicaContext with { Data = new Dictionary<string, string>(replicaContext.Data) { ["sync"] = "true" } };
+                context.Data[RestoreModeKey] = true;
+            }
+
             context.Set(ContextKey, replicaContext, HoardJson.Default.ReplicaContext);
             return StepOutcome.Next;
         }
@@ -69,6 +83,11 @@ internal sealed partial class ReplicaProvisioning(
             return StepOutcome.Fail($"Source instance {sourceId} cannot serve a replica: {e.Message}");
         }
     }
+
+    /// <summary>True when another replica of the source serves and streams (it acknowledges for a synchronous source).</summary>
+    private async Task<bool> HasServingReplicaAsync(string sourceId, string exceptId, CancellationToken cancellationToken) =>
+        (await instances.ListReplicasAsync(sourceId, cancellationToken)).Any(r => r.Id != exceptId && r.ServiceStatus is ServiceStatus.Healthy &&
+                                                                                 Replication.ReplicationSets.LastReport(r)?.Streaming == true);
 
     /// <summary>Starts the shared snapshot of the source if no sibling has, and waits until it is COMPLETED.</summary>
     public async Task<StepOutcome> SnapshotSourceAsync(WorkflowContext context, CancellationToken cancellationToken)
@@ -118,6 +137,14 @@ internal sealed partial class ReplicaProvisioning(
         if (SourceOf(context) is not { } sourceId)
             return;
         await sets.JoinAsync(sourceId, context.InstanceId, options.Value.ReplicationEndpointFirstPort, cancellationToken);
+        if (context.Data[RestoreModeKey] is not null)
+        {
+            // Synchronous again, then the replica attached anew to the synchronous source (so that it surely acknowledges).
+            await replication.ContextAsync(sourceId, context.InstanceId, cancellationToken);
+            await replication.AttachAsync(sourceId, context.InstanceId, cancellationToken);
+            context.Data.Remove(RestoreModeKey);
+        }
+
         // The source asked once more now that the replica follows it (MariaDB releases commits a synchronous set stranded meanwhile).
         await replication.ContextAsync(sourceId, context.InstanceId, cancellationToken);
         await endpoints.TryApplyAsync(cancellationToken);
