@@ -149,20 +149,8 @@ internal sealed partial class EjectSourceWorkflow(
     private async Task<StepOutcome> FollowAsync(WorkflowContext context, CancellationToken cancellationToken)
     {
         var elected = context.RequireString(ElectedKey);
-        var done = ReplicationSets.Ids(context, AttachedKey);
-        foreach (var replica in Replicas(context).Where(r => r != elected && !done.Contains(r)))
-        {
-            try
-            {
-                await sets.AttachAsync(elected, replica, cancellationToken);
-            }
-            catch (Exception e) when (ReplicationSets.IsRefusal(e))
-            {
-                return StepOutcome.Fail($"Replica {replica} could not follow the new source {elected}: {e.Message}");
-            }
-
-            ReplicationSets.AddId(context, AttachedKey, replica);
-        }
+        if (await sets.AttachEachAsync(context, AttachedKey, elected, Replicas(context).Where(r => r != elected), cancellationToken) is StepOutcome.Failed failed)
+            return failed;
 
         // Asked once more now that its replicas follow it (MariaDB releases commits a synchronous set stranded meanwhile).
         if (Replicas(context).FirstOrDefault(r => r != elected) is { } follower)

@@ -126,19 +126,8 @@ internal sealed partial class PromoteReplicaWorkflow(
                 await sets.ForgetAsync(oldSource, replica, cancellationToken);
         }
 
-        foreach (var member in others.Prepend(oldSource).Where(m => !done.Contains(m)))
-        {
-            try
-            {
-                await sets.AttachAsync(context.InstanceId, member, cancellationToken);
-            }
-            catch (Exception e) when (ReplicationSets.IsRefusal(e))
-            {
-                return StepOutcome.Fail($"Instance {member} could not follow the new source: {e.Message}");
-            }
-
-            ReplicationSets.AddId(context, AttachedKey, member);
-        }
+        if (await sets.AttachEachAsync(context, AttachedKey, context.InstanceId, others.Prepend(oldSource), cancellationToken) is StepOutcome.Failed failed)
+            return failed;
 
         // Asked once more now that its replicas follow it (MariaDB releases commits stranded by the change).
         await sets.ContextAsync(context.InstanceId, oldSource, cancellationToken);

@@ -30,6 +30,31 @@ internal sealed partial class ReplicationSets(IMessageBus bus, InstanceStore ins
         await Guest(memberId).AttachReplicaAsync(context, RoleChangeTimeout, cancellationToken);
     }
 
+    /// <summary>
+    /// Makes each of <paramref name="members"/> follow <paramref name="sourceId"/>, each once (those done are kept under
+    /// <paramref name="doneKey"/>, should the step run again); the first refusal fails the step.
+    /// </summary>
+    public async Task<StepOutcome> AttachEachAsync(WorkflowContext context, string doneKey, string sourceId, IEnumerable<string> members,
+        CancellationToken cancellationToken)
+    {
+        var done = Ids(context, doneKey);
+        foreach (var member in members.Where(m => !done.Contains(m)))
+        {
+            try
+            {
+                await AttachAsync(sourceId, member, cancellationToken);
+            }
+            catch (Exception e) when (IsRefusal(e))
+            {
+                return StepOutcome.Fail($"Instance {member} could not follow {sourceId}: {e.Message}");
+            }
+
+            AddId(context, doneKey, member);
+        }
+
+        return StepOutcome.Next;
+    }
+
     /// <summary>The source's context for the replica, in the mode of the source's set.</summary>
     public async Task<ReplicaContext> ContextAsync(string sourceId, string replicaId, CancellationToken cancellationToken)
     {

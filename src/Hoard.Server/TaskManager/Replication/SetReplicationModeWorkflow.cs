@@ -46,25 +46,8 @@ internal sealed class SetReplicationModeWorkflow(InstanceStore instances, Replic
         return StepOutcome.Next;
     }
 
-    private async Task<StepOutcome> AttachAsync(WorkflowContext context, CancellationToken cancellationToken)
-    {
-        var done = ReplicationSets.Ids(context, AttachedKey);
-        foreach (var replica in ReplicationSets.Ids(context, ReplicasKey).Where(r => !done.Contains(r)))
-        {
-            try
-            {
-                await sets.AttachAsync(context.InstanceId, replica, cancellationToken);
-            }
-            catch (Exception e) when (ReplicationSets.IsRefusal(e))
-            {
-                return StepOutcome.Fail($"Replica {replica} could not follow in the new mode: {e.Message}");
-            }
-
-            ReplicationSets.AddId(context, AttachedKey, replica);
-        }
-
-        return StepOutcome.Next;
-    }
+    private Task<StepOutcome> AttachAsync(WorkflowContext context, CancellationToken cancellationToken) =>
+        sets.AttachEachAsync(context, AttachedKey, context.InstanceId, ReplicationSets.Ids(context, ReplicasKey), cancellationToken);
 
     /// <summary>Once every replica is attached in the new mode, the source is asked once more (MariaDB then releases commits stranded by the switch).</summary>
     private async Task<StepOutcome> ConfirmAsync(WorkflowContext context, CancellationToken cancellationToken)

@@ -65,7 +65,8 @@ internal sealed partial class ProvisionInstanceWorkflow(
         new("prepare", TimeSpan.FromSeconds(30), PrepareAsync),
         new("await_restore", RestoreTimeout, AwaitRestoreAsync),
         new("await_guest", TimeSpan.FromSeconds(options.Value.BuildTimeoutSeconds), AwaitGuestAsync),
-        new("complete", TimeSpan.FromSeconds(30), CompleteAsync),
+        // A replica's completion may attach it anew (a synchronous set): as long as a role change may take.
+        new("complete", Replication.ReplicationSets.RoleChangeDeadline, CompleteAsync),
     ];
 
     /// <param name="restoreLayers">For a restore: the backups to restore, oldest (the full one) first.</param>

@@ -181,7 +181,8 @@ public sealed class MariaDbReplicationTests(BackupReceiver receiver, ITestOutput
             Assert.All(acknowledged, id => Assert.Contains(id, ids));
         }
 
-        first.Insert(2000, 2009);
+        // Far above the writer's ids, however many it wrote.
+        first.Insert(1_000_000, 1_000_009);
         await source.UntilCountAsync(expected + 10);
         await second.UntilCountAsync(expected + 10);
         var newSource = (await first.Manager.GetReplicationStatusAsync(None))!;
