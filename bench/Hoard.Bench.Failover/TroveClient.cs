@@ -3,6 +3,8 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 
+using Hoard.Bench.Provisioning;
+
 namespace Hoard.Bench.Failover;
 
 /// <summary>The Keystone v3 and Trove v1.0 calls this bench makes: instances, replicas, and Hoard's replication events.</summary>
@@ -12,33 +14,8 @@ internal sealed class TroveClient(HttpClient http, string endpoint, string token
     public static async Task<TroveClient> LogInAsync(HttpClient http, string baseUrl, string user, string password, string project,
         CancellationToken cancellationToken)
     {
-        var domain = new JsonObject { ["name"] = "Default" };
-        var body = new JsonObject
-        {
-            ["auth"] = new JsonObject
-            {
-                ["identity"] = new JsonObject
-                {
-                    ["methods"] = new JsonArray("password"),
-                    ["password"] = new JsonObject
-                    {
-                        ["user"] = new JsonObject { ["name"] = user, ["domain"] = domain.DeepClone(), ["password"] = password },
-                    },
-                },
-                ["scope"] = new JsonObject { ["project"] = new JsonObject { ["name"] = project, ["domain"] = domain.DeepClone() } },
-            },
-        };
-        using var response = await http.PostAsync($"{baseUrl}/v3/auth/tokens", Json(body), cancellationToken);
-        var text = await response.Content.ReadAsStringAsync(cancellationToken);
-        if (response.StatusCode != HttpStatusCode.Created)
-            throw new InvalidOperationException($"POST /v3/auth/tokens answered {(int)response.StatusCode}: {text}");
-        var token = response.Headers.GetValues("X-Subject-Token").Single();
-        var catalog = JsonNode.Parse(text)?["token"]?["catalog"]?.AsArray() ?? throw new InvalidDataException("The token has no catalog.");
-        var url = catalog.Where(s => (string?)s?["type"] == "database")
-                      .SelectMany(s => s!["endpoints"]!.AsArray())
-                      .FirstOrDefault(e => (string?)e?["interface"] == "public")?["url"]?.GetValue<string>()
-                  ?? throw new InvalidDataException("The catalog has no public database endpoint.");
-        return new TroveClient(http, url.TrimEnd('/'), token);
+        var (endpoint, token) = await KeystoneLogin.LogInAsync(http, baseUrl, user, password, project, cancellationToken);
+        return new TroveClient(http, endpoint, token);
     }
 
     /// <summary>POST /instances: m1.tiny, 1 GB, one user <c>bench</c>, and where the datastore has databases a database <c>bench</c> it may use.</summary>
