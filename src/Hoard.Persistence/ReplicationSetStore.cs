@@ -73,19 +73,23 @@ public sealed class ReplicationSetStore(StateDb db, TimeProvider time)
     }
 
     /// <summary>Every set with a live member, and the member that is its source now (if any).</summary>
-    public async Task<IReadOnlyList<SetEndpoint>> ListEndpointsAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyList<SetEndpoint>> ListEndpointsAsync(CancellationToken cancellationToken) => QueryEndpointsAsync(null, cancellationToken);
+
+    /// <summary>One set's endpoint, or null when the set has no live member.</summary>
+    public async Task<SetEndpoint?> GetEndpointAsync(string setId, CancellationToken cancellationToken) =>
+        (await QueryEndpointsAsync(setId, cancellationToken)).FirstOrDefault();
+
+    private async Task<IReadOnlyList<SetEndpoint>> QueryEndpointsAsync(string? setId, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
         // Read as typed columns: a set without a source has NULLs there, which a record's constructor cannot be matched to.
         var rows = await connection.QueryAsync<(string SetId, string ProjectId, long Port, string? SourceId, string? SourceAddress, long? SourcePort)>(
             "SELECT s.id, s.project_id, s.endpoint_port, src.id, src.address, src.port FROM replication_sets s " +
             "LEFT JOIN instances src ON src.replication_set = s.id AND src.deleted = 0 AND src.replica_of IS NULL AND src.task <> 'Building' " +
-            "WHERE EXISTS (SELECT 1 FROM instances m WHERE m.replication_set = s.id AND m.deleted = 0) ORDER BY s.endpoint_port");
+            "WHERE EXISTS (SELECT 1 FROM instances m WHERE m.replication_set = s.id AND m.deleted = 0)" +
+            (setId is null ? "" : " AND s.id = @setId") + " ORDER BY s.endpoint_port", new { setId });
         return [.. rows.Select(r => new SetEndpoint(r.SetId, r.ProjectId, r.Port, r.SourceId, r.SourceAddress, r.SourcePort ?? 0))];
     }
-
-    public async Task<SetEndpoint?> GetEndpointAsync(string setId, CancellationToken cancellationToken) =>
-        (await ListEndpointsAsync(cancellationToken)).FirstOrDefault(e => e.SetId == setId);
 
     public async Task<long> StartEventAsync(string setId, string kind, string? oldSource, string? reason, DateTimeOffset? detected,
         CancellationToken cancellationToken)

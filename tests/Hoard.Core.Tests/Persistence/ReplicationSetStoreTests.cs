@@ -46,6 +46,8 @@ public sealed class ReplicationSetStoreTests : IAsyncLifetime
         var endpoints = await _sets.ListEndpointsAsync(CancellationToken.None);
         Assert.Equal([(set, 40001L, source.Id, "127.100.0.2"), (otherSet, 40002L, otherSource.Id, "127.100.0.5")],
             endpoints.Select(e => (e.SetId, e.Port, e.SourceId, e.SourceAddress)).ToArray());
+        Assert.Equal((otherSet, otherSource.Id), (await _sets.GetEndpointAsync(otherSet, CancellationToken.None)) is { } one ? (one.SetId, one.SourceId) : default);
+        Assert.Null(await _sets.GetEndpointAsync(Guid.NewGuid().ToString(), CancellationToken.None));
         Assert.All([source.Id, replica.Id, second.Id], id => Assert.Equal(set, _instances.GetAsync(id, CancellationToken.None).Result!.ReplicationSet));
 
         // A switchover or failover: the endpoint leads to the new source, never to both.
