@@ -33,6 +33,7 @@ public sealed class PostgreSqlLifecycleTests(PostgreSqlFixture fixture, ITestOut
         try
         {
             var times = new List<PostgreSqlPrepareTimings>();
+            var madeTemplate = new List<bool>();
             for (var i = 0; i < 2; i++)
             {
                 using var instance = PostgreSqlInstance.Create(cache);
@@ -40,6 +41,7 @@ public sealed class PostgreSqlLifecycleTests(PostgreSqlFixture fixture, ITestOut
                 await manager.PrepareAsync(new PrepareRequest("postgresql", "15", 512, 1, 1, [new DatabaseSpec("cached")],
                     [new UserSpec("cache_user", "Cache-pass-1", "%", ["cached"])]), None);
                 times.Add(manager.LastPrepareTimings!);
+                madeTemplate.Add(instance.LogLines.Any(line => line.StartsWith("postgresql: made the data directory template", StringComparison.Ordinal)));
                 await using var connection = await instance.ConnectTcpAsync("cache_user", "Cache-pass-1", "cached");
                 Assert.Equal(ServiceStatus.Healthy, await manager.ProbeAsync(None));
             }
@@ -48,7 +50,8 @@ public sealed class PostgreSqlLifecycleTests(PostgreSqlFixture fixture, ITestOut
                 $"warm {times[1].Total.TotalSeconds:0.000} s (datadir {times[1].DataDirectory.TotalSeconds:0.000} s, start {times[1].Start.TotalSeconds:0.000} s, " +
                 $"secure {times[1].Secure.TotalSeconds:0.000} s, objects {times[1].CreateObjects.TotalSeconds:0.000} s)");
             Assert.Single(Directory.GetDirectories(cache), d => Path.GetFileName(d).StartsWith("postgresql-", StringComparison.Ordinal));
-            Assert.True(times[1].DataDirectory < times[0].DataDirectory, "copying the template was not faster than initdb");
+            // Made by the first prepare, copied by the second (how much faster that is, the provisioning bench measures).
+            Assert.Equal([true, false], madeTemplate);
         }
         finally
         {
