@@ -15,7 +15,7 @@ public sealed class BackupStore(StateDb db, TimeProvider time)
     private const string Columns =
         "id, project_id, instance_id, name, description, status, datastore_type, datastore_version, datastore_version_id, " +
         "strategy, parent_id, size, tool_bytes, checksum, location, encrypted, storage_driver, metadata, fault, created, updated, " +
-        "deleted, deleted_at";
+        "deleted, deleted_at, container";
 
     /// <summary>
     /// Start a backup of its instance: in one write transaction, the instance takes task <paramref name="task"/> if it is in
@@ -52,13 +52,13 @@ public sealed class BackupStore(StateDb db, TimeProvider time)
         await connection.ExecuteAsync(
             $"INSERT INTO backups ({Columns}) VALUES (@Id, @ProjectId, @InstanceId, @Name, @Description, @Status, @DatastoreType, " +
             "@DatastoreVersion, @DatastoreVersionId, @Strategy, @ParentId, @Size, @ToolBytes, @Checksum, @Location, @Encrypted, " +
-            "@StorageDriver, @Metadata, @Fault, @Created, @Updated, 0, NULL)",
+            "@StorageDriver, @Metadata, @Fault, @Created, @Updated, 0, NULL, @Container)",
             new
             {
                 backup.Id, backup.ProjectId, backup.InstanceId, backup.Name, backup.Description, backup.Status, backup.DatastoreType,
                 backup.DatastoreVersion, backup.DatastoreVersionId, backup.Strategy, backup.ParentId, backup.Size, backup.ToolBytes,
                 backup.Checksum, backup.Location, Encrypted = backup.Encrypted ? 1 : 0, backup.StorageDriver, backup.Metadata,
-                backup.Fault, Created = Ts.Of(backup.Created), Updated = Ts.Of(backup.Updated),
+                backup.Fault, Created = Ts.Of(backup.Created), Updated = Ts.Of(backup.Updated), backup.Container,
             }, tx);
         await WorkflowStore.InsertAsync(connection, tx, workflow);
         await tx.CommitAsync(cancellationToken);

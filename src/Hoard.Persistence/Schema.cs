@@ -114,5 +114,12 @@ internal static class Schema
             finished TEXT, outcome TEXT, details TEXT);
         CREATE INDEX ix_replication_events_set ON replication_events (set_id, id);
         """,
+        // 9: Trove's backup strategies: the storage container of a project's backups, or of one instance's (instance_id ''
+        // for the project's); backups.container where each backup went (NULL: the configured container).
+        """
+        ALTER TABLE backups ADD COLUMN container TEXT;
+        CREATE TABLE backup_strategies (project_id TEXT NOT NULL, instance_id TEXT NOT NULL, backend TEXT NOT NULL,
+            swift_container TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL, PRIMARY KEY (project_id, instance_id));
+        """,
     ];
 }

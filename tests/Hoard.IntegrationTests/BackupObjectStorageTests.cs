@@ -84,6 +84,65 @@ public sealed class BackupObjectStorageTests(ObjectStorageFixture storage)
     }
 
     /// <summary>
+    /// Where a backup goes in Swift: its own <c>swift_container</c>, else its instance's backup strategy, else its project's
+    /// (set with the stock openstack client), else the configured container; a restore reads it from there, and deleting
+    /// the backup removes it there.
+    /// </summary>
+    [SwiftFact]
+    public async Task Swift_BackupStrategiesAndSwiftContainer_ChooseTheContainer_InTroveOrder_AndRestoreReadsFromIt()
+    {
+        var server = storage.SwiftServer;
+        var client = server.Client;
+        var (_, storageUrl) = await storage.Swift.AuthenticateAsync();
+        var suffix = Guid.NewGuid().ToString("N")[..6];
+        var (projectContainer, instanceContainer, ownContainer) = ($"it-project-{suffix}", $"it-instance-{suffix}", $"it-own-{suffix}");
+        var source = (await client.CreateInstanceAsync(server.Admin, TroveClient.InstanceBody("swift-strategy-source", "shop", "app", Password)))["id"]!.GetValue<string>();
+        var sourceIp = (await client.WaitForActiveAsync(server.Admin, source))["ip"]![0]!.GetValue<string>();
+        await MariaDbAsync(sourceIp, "CREATE TABLE rows_ (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO rows_ VALUES (1, 'one'), (2, 'two');");
+
+        await OpenStackCli.OkAsync(server, "database", "backup", "strategy", "create", "--swift-container", projectContainer);
+        var created = TroveClient.Expect(await client.PostAsync(server.Admin, "backup_strategies", new JsonObject
+        {
+            ["backup_strategy"] = new JsonObject { ["instance_id"] = source, ["swift_container"] = instanceContainer },
+        }.ToJsonString()), 202).Object["backup_strategy"]!;
+        Assert.Equal("swift", created["backend"]!.GetValue<string>());
+        var listed = JsonNode.Parse(await OpenStackCli.OkAsync(server, "database", "backup", "strategy", "list", "-f", "json"))!.AsArray();
+        Assert.Equal([("", projectContainer), (source, instanceContainer)],
+            listed.Select(s => (s!["Instance ID"]?.GetValue<string>() ?? "", s["Swift Container"]!.GetValue<string>())).OrderBy(x => x.Item1));
+        TroveClient.Expect(await client.PostAsync(server.Admin, "backups", new JsonObject
+        {
+            ["backup"] = new JsonObject { ["name"] = "bad-container", ["instance"] = source, ["swift_container"] = "a/b" },
+        }.ToJsonString()), 400);
+
+        var own = await BackUpAsync(server, "swift", source, "strategy-own", new JsonObject { ["swift_container"] = ownContainer });
+        var byInstance = await BackUpAsync(server, "swift", source, "strategy-instance", null);
+        await OpenStackCli.OkAsync(server, "database", "backup", "strategy", "delete", "--instance-id", source);
+        var byProject = await BackUpAsync(server, "swift", source, "strategy-project", null);
+        TroveClient.Expect(await client.DeleteAsync(server.Admin, "backup_strategies"), 202);
+        Assert.Empty(TroveClient.Expect(await client.GetAsync(server.Admin, "backup_strategies"), 200).Object["backup_strategies"]!.AsArray());
+        var byDefault = await BackUpAsync(server, "swift", source, "strategy-default", null);
+        var expected = new[] { (own, ownContainer), (byInstance, instanceContainer), (byProject, projectContainer), (byDefault, ObjectStorageFixture.SwiftContainer) };
+        foreach (var (backup, container) in expected)
+        {
+            Assert.Equal($"{storageUrl}/{container}/{server.Admin.ProjectId}/{backup["id"]}", backup["locationRef"]!.GetValue<string>());
+        }
+
+        await MariaDbAsync(sourceIp, "INSERT INTO rows_ VALUES (3, 'after the backups');");
+        var restoreBody = TroveClient.InstanceBody("swift-strategy-restored", database: null, user: null);
+        restoreBody["instance"]!["restorePoint"] = new JsonObject { ["backupRef"] = own["id"]!.GetValue<string>() };
+        var restored = (await client.CreateInstanceAsync(server.Admin, restoreBody))["id"]!.GetValue<string>();
+        var restoredIp = (await client.WaitForActiveAsync(server.Admin, restored, seconds: 300))["ip"]![0]!.GetValue<string>();
+        Assert.Equal("1,2", await MariaDbAsync(restoredIp, "SELECT GROUP_CONCAT(id ORDER BY id) FROM rows_"));
+
+        await DeleteInstancesAsync(server, source, restored);
+        foreach (var (backup, _) in expected)
+        {
+            TroveClient.Expect(await client.DeleteAsync(server.Admin, $"backups/{backup["id"]}"), 202);
+            Assert.Equal(HttpStatusCode.NotFound, (await storage.Swift.GetAsync(backup["locationRef"]!.GetValue<string>())).Status);
+        }
+    }
+
+    /// <summary>
     /// A MariaDB instance with three rows, a full backup, two more rows, an incremental (<c>incremental: 1</c>, on the full),
     /// one more row, and a restore of the incremental that holds exactly the rows at the incremental. Returns the full
     /// backup and the incremental with their locationRefs.

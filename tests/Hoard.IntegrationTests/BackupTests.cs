@@ -85,7 +85,16 @@ public sealed class BackupTests(HoardServerFixture server)
         TroveClient.Expect(await Client.DeleteAsync(server.Other, $"backups/{id}"), 404);
         TroveClient.Expect(await Client.GetAsync(server.Other, "backups?all_projects=True"), 403);
         TroveClient.Expect(await Client.GetAsync(server.Admin, "backups?datastore=oracle"), 404);
+        // Local storage has no containers: no strategy to set, and a backup cannot name one.
         Assert.Empty(TroveClient.Expect(await Client.GetAsync(server.Admin, "backup_strategies"), 200).Object["backup_strategies"]!.AsArray());
+        TroveClient.Expect(await Client.PostAsync(server.Admin, "backup_strategies",
+            """{"backup_strategy":{"swift_container":"elsewhere"}}"""), 501);
+        TroveClient.Expect(await Client.PostAsync(server.Admin, "backups",
+            new JsonObject
+            {
+                ["backup"] = new JsonObject { ["name"] = "contained", ["instance"] = shared.Id, ["swift_container"] = "elsewhere" },
+            }.ToJsonString()), 501);
+        TroveClient.Expect(await Client.GetAsync(server.Other, $"backup_strategies?project_id={server.Admin.ProjectId}"), 403);
 
         TroveClient.Expect(await Client.DeleteAsync(server.Admin, $"backups/{id}"), 202);
         TroveClient.Expect(await Client.GetAsync(server.Admin, $"backups/{id}"), 404);

@@ -11,6 +11,15 @@ public static partial class BackupKeys
     public static string Check(string key) =>
         Safe().IsMatch(key) ? key : throw new ArgumentException($"'{key}' is not a valid backup storage key.", nameof(key));
 
+    /// <summary>
+    /// A container a user may name (Trove's <c>swift_container</c>): 1–200 letters, digits, '.', '_' or '-', starting with
+    /// a letter or digit. Stricter than Swift itself, so a name never needs escaping and never contains a path.
+    /// </summary>
+    public static bool IsContainerName(string name) => ContainerName().IsMatch(name);
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")]
+    private static partial Regex ContainerName();
+
     [GeneratedRegex("^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")]
     private static partial Regex Safe();
 }

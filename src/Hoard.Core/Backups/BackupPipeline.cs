@@ -17,14 +17,20 @@ public sealed class BackupPipeline(IBackupStorage storage, BackupKeyring keyring
 
     private readonly ConcurrentDictionary<(string Operation, string BackupId), string> _verified = new();
 
+    private readonly ConcurrentDictionary<string, IBackupStorage> _containers = new();
+
     public string StorageDriver => storage.Name;
 
-    /// <summary>Reads <paramref name="content"/> to its end and stores it under the backup's key.</summary>
+    /// <inheritdoc cref="IBackupStorage.DefaultContainer"/>
+    public string? DefaultContainer => storage.DefaultContainer;
+
+    /// <summary>Reads <paramref name="content"/> to its end and stores it under the backup's key, in its container.</summary>
     public Task<StoredBackup> StoreAsync(BackupRecord backup, Stream content, bool encrypt, CancellationToken cancellationToken) =>
-        StoreAsync(backup.ProjectId, backup.StorageKey, content, encrypt, cancellationToken);
+        StoreAsync(backup.ProjectId, backup.StorageKey, content, encrypt, cancellationToken, backup.Container);
 
     /// <summary>Reads <paramref name="content"/> to its end and stores it under <paramref name="storageKey"/> (e.g. an archived WAL file).</summary>
-    public async Task<StoredBackup> StoreAsync(string projectId, string storageKey, Stream content, bool encrypt, CancellationToken cancellationToken)
+    public async Task<StoredBackup> StoreAsync(string projectId, string storageKey, Stream content, bool encrypt, CancellationToken cancellationToken,
+        string? container = null)
     {
         // Reading (and encrypting) on one side of a pipe, hashing and writing on the other, so that the two overlap.
         var key = encrypt ? keyring.ProjectKey(projectId) : null;
@@ -55,7 +61,7 @@ public sealed class BackupPipeline(IBackupStorage storage, BackupKeyring keyring
         try
         {
             using var hashed = new HashingStream(pipe.Reader.AsStream(leaveOpen: true));
-            var location = await storage.PutAsync(storageKey, hashed, stop.Token);
+            var location = await In(container).PutAsync(storageKey, hashed, stop.Token);
             return new StoredBackup(location, hashed.BytesRead, hashed.Checksum(), Encrypted: key is not null);
         }
         finally
@@ -136,14 +142,18 @@ public sealed class BackupPipeline(IBackupStorage storage, BackupKeyring keyring
     }
 
     public Task DeleteAsync(BackupRecord backup, CancellationToken cancellationToken) =>
-        storage.DeleteAsync(backup.StorageKey, cancellationToken);
+        In(backup.Container).DeleteAsync(backup.StorageKey, cancellationToken);
 
     public Task DeleteAsync(string storageKey, CancellationToken cancellationToken) => storage.DeleteAsync(storageKey, cancellationToken);
 
-    private static string Fingerprint(BackupRecord backup) => $"{backup.StorageKey}\n{backup.Size}\n{backup.Checksum}\n{backup.Encrypted}";
+    private static string Fingerprint(BackupRecord backup) =>
+        $"{backup.Container}\n{backup.StorageKey}\n{backup.Size}\n{backup.Checksum}\n{backup.Encrypted}";
 
     private static StoredObject Describe(BackupRecord backup) =>
-        new($"backup {backup.Id}", backup.ProjectId, backup.StorageKey, backup.Size, backup.Checksum, backup.Encrypted);
+        new($"backup {backup.Id}", backup.ProjectId, backup.StorageKey, backup.Size, backup.Checksum, backup.Encrypted, backup.Container);
+
+    private IBackupStorage In(string? container) =>
+        container is null ? storage : _containers.GetOrAdd(container, storage.InContainer);
 
     private async Task<Stream> OpenAsync(StoredObject backup, CancellationToken cancellationToken)
     {
@@ -154,11 +164,12 @@ public sealed class BackupPipeline(IBackupStorage storage, BackupKeyring keyring
 
         try
         {
-            return await storage.OpenReadAsync(backup.StorageKey, cancellationToken);
+            return await In(backup.Container).OpenReadAsync(backup.StorageKey, cancellationToken);
         }
         catch (FileNotFoundException)
         {
-            throw new BackupIntegrityException($"The data of {backup.Description} is missing from {storage.Name} storage.");
+            var where = backup.Container is null ? "" : $" (container {backup.Container})";
+            throw new BackupIntegrityException($"The data of {backup.Description} is missing from {storage.Name} storage{where}.");
         }
     }
 

@@ -33,6 +33,9 @@ public sealed class BackupRecord
     public bool Encrypted { get; set; }
     public required string StorageDriver { get; set; }
 
+    /// <summary>The storage container the backup is in (Trove's <c>swift_container</c>); null for the configured one.</summary>
+    public string? Container { get; set; }
+
     /// <summary>What the guest returned for later incrementals and restores (JSON object of strings).</summary>
     public string Metadata { get; set; } = "{}";
 

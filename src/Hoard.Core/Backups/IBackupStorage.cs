@@ -24,4 +24,15 @@ public interface IBackupStorage
 
     /// <summary>The stored size in bytes, or null when nothing is stored under <paramref name="key"/>.</summary>
     Task<long?> GetSizeAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The container objects go to unless a backup names another (Trove's <c>swift_container</c>); null when this storage
+    /// has no containers to choose from.
+    /// </summary>
+    string? DefaultContainer => null;
+
+    /// <summary>The same storage, putting and reading objects in <paramref name="container"/> (a valid <see cref="BackupKeys.IsContainerName"/>).</summary>
+    /// <exception cref="NotSupportedException"><see cref="DefaultContainer"/> is null.</exception>
+    IBackupStorage InContainer(string container) =>
+        throw new NotSupportedException($"{Name} backup storage has no containers to choose from.");
 }

@@ -48,7 +48,23 @@ public sealed partial class SwiftBackupStorage : IBackupStorage, IDisposable
         _client = new SwiftClient(options, _http, new SwiftAuthenticator(options, _http, time ?? TimeProvider.System), _logger);
     }
 
+    /// <summary>The same account, session and HTTP client, with objects in another container (segments in its <c>_segments</c>).</summary>
+    private SwiftBackupStorage(SwiftBackupStorage parent, string container)
+    {
+        _options = parent._options.WithContainer(container);
+        _http = parent._http;
+        _client = parent._client;
+        _logger = parent._logger;
+    }
+
     public string Name => DriverName;
+
+    public string DefaultContainer => _options.Container;
+
+    public IBackupStorage InContainer(string container) =>
+        container == _options.Container ? this
+        : BackupKeys.IsContainerName(container) ? new SwiftBackupStorage(this, container)
+        : throw new ArgumentException($"'{container}' is not a valid container name.", nameof(container));
 
     public async Task<string> PutAsync(string key, Stream content, CancellationToken cancellationToken)
     {

@@ -60,6 +60,15 @@ public sealed class SwiftOptions
 
     internal string TrimmedAuthUrl => AuthUrl.TrimEnd('/');
 
+    /// <summary>These settings with objects in <paramref name="container"/> and segments in its <c>_segments</c>.</summary>
+    internal SwiftOptions WithContainer(string container)
+    {
+        var copy = (SwiftOptions)MemberwiseClone();
+        copy.Container = container;
+        copy.SegmentContainer = null;
+        return copy;
+    }
+
     /// <summary>What is wrong with these settings; empty when they can be used.</summary>
     public IReadOnlyList<string> Validate()
     {

@@ -14,9 +14,9 @@ using Microsoft.Extensions.Options;
 namespace Hoard.Server.Apis;
 
 /// <summary>
-/// Trove's <c>/v1.0/{project_id}/backups</c>, <c>/instances/{id}/backups</c> and <c>/backup_strategies</c>. Full and
-/// incremental backups (<see cref="IncrementalParent"/>) to the configured storage; remote registration
-/// (<c>restore_from</c>) and Swift containers are refused with 501 until they exist.
+/// Trove's <c>/v1.0/{project_id}/backups</c> and <c>/instances/{id}/backups</c>. Full and incremental backups
+/// (<see cref="IncrementalParent"/>) to the configured storage, in a container of the user's choice where it has them
+/// (<see cref="BackupStrategiesApi"/>); remote registration (<c>restore_from</c>) is refused with 501.
 /// </summary>
 internal static partial class BackupsApi
 {
@@ -28,14 +28,7 @@ internal static partial class BackupsApi
         group.MapGet("/backups/{id}", ShowAsync);
         group.MapDelete("/backups/{id}", DeleteAsync);
         group.MapGet("/instances/{id}/backups", ListOfInstanceAsync);
-        // Trove's strategies name a Swift container per project or instance; local storage has none to choose.
-        group.MapGet("/backup_strategies", () => Reply.Json(new JsonObject { ["backup_strategies"] = new JsonArray() }));
-        group.MapPost("/backup_strategies", StrategiesNotImplemented);
-        group.MapDelete("/backup_strategies", StrategiesNotImplemented);
     }
-
-    private static IResult StrategiesNotImplemented() =>
-        throw TroveFault.NotImplemented("Backup strategies choose a Swift container; this Hoard release stores backups locally.");
 
     internal static async Task<IResult> CreateAsync(HttpContext http, InstanceAccess access, BackupPipeline pipeline, BackupStarter starter,
         CancellationToken cancellationToken)
@@ -53,10 +46,9 @@ internal static partial class BackupsApi
         var incremental = BooleanString(spec, "incremental", path);
         var parentId = Body.String(spec, "parent_id", path) is { } parent ? Uuid(parent, "parent_id", path) : null;
         var instanceId = Uuid(Body.Reference(spec, "instance", path, required: true)!, "instance", path);
-        if (Body.String(spec, "swift_container", path) is not null)
-        {
-            throw TroveFault.NotImplemented($"swift_container applies to Swift backup storage; this server stores backups in '{pipeline.StorageDriver}'.");
-        }
+        var container = Body.String(spec, "swift_container", path) is { } named
+            ? BackupStrategiesApi.Container(named, pipeline, $"{path}.swift_container")
+            : null;
 
         if (Body.String(spec, "storage_driver", path) is { } driver && driver != pipeline.StorageDriver)
         {
@@ -65,7 +57,8 @@ internal static partial class BackupsApi
 
         var strategy = Body.String(spec, "strategy", path);
         var instance = await access.GetAsync(http, instanceId, cancellationToken);
-        var backup = await starter.StartAsync(instance, new BackupRequest(name, description, incremental, parentId, Strategy: strategy), cancellationToken);
+        var backup = await starter.StartAsync(instance, new BackupRequest(name, description, incremental, parentId, Strategy: strategy,
+            Container: container), cancellationToken);
         return Reply.Json(new JsonObject { ["backup"] = BackupView.Of(backup) }, 202);
     }
 

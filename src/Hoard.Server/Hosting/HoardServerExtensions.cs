@@ -70,6 +70,7 @@ internal static class HoardServerExtensions
         services.AddSingleton<WriteEndpointSync>();
 
         services.AddSingleton<BackupStore>();
+        services.AddSingleton<BackupStrategyStore>();
         services.AddSingleton(sp => BackupStorageSelection.Create(sp.GetRequiredService<IOptions<HoardOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(sp => new BackupKeyring(sp.GetRequiredService<IOptions<HoardOptions>>().Value.BackupKeyPath));
         services.AddSingleton<BackupPipeline>();
@@ -131,6 +132,7 @@ internal static class HoardServerExtensions
         app.MapQuotasApi();
         app.MapMgmtApi();
         app.MapBackupsApi();
+        app.MapBackupStrategiesApi();
         app.MapBackupScheduleApi();
         app.MapBackupTransfersApi();
         app.MapWalArchiveApi();

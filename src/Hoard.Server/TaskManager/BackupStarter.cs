@@ -13,7 +13,9 @@ namespace Hoard.Server.TaskManager;
 /// <summary>What a new backup is to be: Trove's create request, already validated.</summary>
 /// <param name="Id">Chosen by the caller when it must know the id before the backup exists (a schedule claims its run first).</param>
 /// <param name="Strategy">Hoard's extension: one of the version's allowed strategies; null for its default.</param>
-internal sealed record BackupRequest(string Name, string? Description, bool Incremental, string? ParentId, string? Id = null, string? Strategy = null);
+/// <param name="Container">Trove's <c>swift_container</c>, checked against the storage; null for the backup strategy's or the configured one.</param>
+internal sealed record BackupRequest(string Name, string? Description, bool Incremental, string? ParentId, string? Id = null, string? Strategy = null,
+    string? Container = null);
 
 /// <summary>
 /// Starts a backup of an instance: the one path of <c>POST /backups</c> and of schedules, so both see the same state checks,
@@ -22,6 +24,7 @@ internal sealed record BackupRequest(string Name, string? Description, bool Incr
 internal sealed class BackupStarter(
     CatalogStore catalog,
     BackupStore backups,
+    BackupStrategyStore strategies,
     BackupPipeline pipeline,
     WorkflowEngine engine,
     IOptions<HoardOptions> options,
@@ -45,6 +48,9 @@ internal sealed class BackupStarter(
         }
 
         var parent = await IncrementalParent.ResolveAsync(backups, instance, version, strategy, request.Incremental, request.ParentId, cancellationToken);
+        var container = pipeline.DefaultContainer is null
+            ? null
+            : request.Container ?? await strategies.FindContainerAsync(instance.ProjectId, instance.Id, cancellationToken);
 
         var now = time.GetUtcNow();
         var backup = new BackupRecord
@@ -53,6 +59,7 @@ internal sealed class BackupStarter(
             Description = request.Description, DatastoreType = version.DatastoreName, DatastoreVersion = version.Name,
             DatastoreVersionId = version.Id, Strategy = strategy, StorageDriver = pipeline.StorageDriver,
             Encrypted = options.Value.EncryptBackups, ParentId = parent?.Id, Created = now, Updated = now,
+            Container = container == pipeline.DefaultContainer ? null : container,
         };
         // Only from the task just read, which the instance returns to afterwards.
         var (begun, exceeded) = await backups.TryBeginAsync(backup, CreateBackupWorkflow.Create(backup, now, instance.Task),

@@ -41,6 +41,7 @@ internal sealed class BackupBed : IAsyncDisposable
         Instances = new InstanceStore(Db, TimeProvider.System);
         Catalog = new CatalogStore(Db);
         Backups = new BackupStore(Db, TimeProvider.System);
+        Strategies = new BackupStrategyStore(Db, TimeProvider.System);
         Workflows = new WorkflowStore(Db);
         Quotas = new QuotaStore(Db, TimeProvider.System);
         Storage = new LocalBackupStorage(Options.BackupDir);
@@ -54,6 +55,8 @@ internal sealed class BackupBed : IAsyncDisposable
     public InstanceStore Instances { get; }
     public CatalogStore Catalog { get; }
     public BackupStore Backups { get; }
+
+    public BackupStrategyStore Strategies { get; }
     public WorkflowStore Workflows { get; }
     public QuotaStore Quotas { get; }
     public LocalBackupStorage Storage { get; }

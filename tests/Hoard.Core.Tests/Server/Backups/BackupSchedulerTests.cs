@@ -36,7 +36,7 @@ public sealed class BackupSchedulerTests : IAsyncLifetime
     {
         var deleter = new BackupDeleter(_bed.Backups, _bed.Pipeline, NullLogger<BackupDeleter>.Instance);
         return new BackupScheduler(_schedules, _bed.Instances, _bed.Backups,
-            new BackupStarter(_bed.Catalog, _bed.Backups, _bed.Pipeline, _engine, _bed.OptionsWrapper, _time),
+            new BackupStarter(_bed.Catalog, _bed.Backups, _bed.Strategies, _bed.Pipeline, _engine, _bed.OptionsWrapper, _time),
             new ScheduledBackupPruner(_schedules, _bed.Backups, deleter, _time, NullLogger<ScheduledBackupPruner>.Instance),
             _bed.OptionsWrapper, _time, NullLogger<BackupScheduler>.Instance);
     }
@@ -180,7 +180,7 @@ public sealed class BackupSchedulerTests : IAsyncLifetime
         var notStarted = await _bed.AddInstanceAsync("p1");
         var other = await ScheduleAsync(notStarted);
         _time.Now = T0.AddHours(1).AddSeconds(5);
-        var starter = new BackupStarter(_bed.Catalog, _bed.Backups, _bed.Pipeline, _engine, _bed.OptionsWrapper, _time);
+        var starter = new BackupStarter(_bed.Catalog, _bed.Backups, _bed.Strategies, _bed.Pipeline, _engine, _bed.OptionsWrapper, _time);
         var id = Guid.NewGuid().ToString();
         await _schedules.SaveRunAsync(new BackupScheduleRun
         {

@@ -184,7 +184,7 @@ public sealed class BackupsApiTests : IAsyncLifetime
     {
         var http = _bed.Request(BackupBed.Token(project, role), body);
         var result = await BackupsApi.CreateAsync(http, new InstanceAccess(_bed.Instances, _bed.Catalog), _bed.Pipeline,
-            new BackupStarter(_bed.Catalog, _bed.Backups, _bed.Pipeline, _engine, _bed.OptionsWrapper, TimeProvider.System), default);
+            new BackupStarter(_bed.Catalog, _bed.Backups, _bed.Strategies, _bed.Pipeline, _engine, _bed.OptionsWrapper, TimeProvider.System), default);
         return await ExecuteAsync(http, result);
     }
 

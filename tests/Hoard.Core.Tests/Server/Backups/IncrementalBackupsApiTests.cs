@@ -197,7 +197,7 @@ public sealed class IncrementalBackupsApiTests : IAsyncLifetime
 
         var http = _bed.Request(BackupBed.Token(instance.ProjectId), new JsonObject { ["backup"] = backup }.ToJsonString());
         var result = await BackupsApi.CreateAsync(http, new InstanceAccess(_bed.Instances, _bed.Catalog), _bed.Pipeline,
-            new BackupStarter(_bed.Catalog, _bed.Backups, _bed.Pipeline, _engine, _bed.OptionsWrapper, TimeProvider.System), default);
+            new BackupStarter(_bed.Catalog, _bed.Backups, _bed.Strategies, _bed.Pipeline, _engine, _bed.OptionsWrapper, TimeProvider.System), default);
         return await ExecuteAsync(http, result);
     }
 
