@@ -14,6 +14,9 @@ mkdir -p "$data_dir"
 chmod 711 "$data_dir"
 dotnet publish src/Hoard.Server/Hoard.Server.csproj -c Release -o "$data_dir/bin" --nologo -v quiet > /tmp/hoard-build.log 2>&1 \
   || { tail -40 /tmp/hoard-build.log >&2; exit 1; }
+dotnet publish src/Hoard.Cli/Hoard.Cli.csproj -c Release -o "$data_dir/cli" --nologo -v quiet > /tmp/hoard-build.log 2>&1 \
+  || { tail -40 /tmp/hoard-build.log >&2; exit 1; }
+ln -sf "$data_dir/cli/hoard" /usr/local/bin/hoard
 
 dotnet "$data_dir/bin/hoard-server.dll" --Hoard:DataDir="$data_dir" --Hoard:Listen="$listen" &
 server=$!
@@ -40,6 +43,9 @@ cat <<MSG
     source $data_dir/admin-openrc.sh
     openstack database instance create shop-db --flavor 2 --size 1 --datastore mariadb --datastore-version 10.11 --databases shop --users app:app-secret-1
     openstack database instance show shop-db        # ACTIVE within seconds; then: mariadb -h <ip> -u app -p shop
+  or with Hoard's own CLI (docs/cli.md):
+    hoard instance create shop-db --flavor 2 --size 1 --datastore mariadb --datastore-version 10.11 --database shop --wait
+    hoard connect shop-db
 
   Ctrl+C stops the server.
 MSG

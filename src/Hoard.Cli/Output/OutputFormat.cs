@@ -1,0 +1,8 @@
+namespace Hoard.Cli.Output;
+
+internal enum OutputFormat
+{
+    Table,
+    Json,
+    Yaml,
+}

@@ -1,0 +1,3 @@
+using Hoard.Cli;
+
+return await HoardCli.RunAsync(args, CliEnvironment.FromProcess());

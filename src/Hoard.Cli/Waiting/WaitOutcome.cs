@@ -1,0 +1,8 @@
+namespace Hoard.Cli.Waiting;
+
+internal enum WaitOutcome
+{
+    Pending,
+    Done,
+    Failed,
+}
