@@ -20,6 +20,7 @@ internal sealed class GuestAgent(GuestConfig config, IMessageBus bus, IDatastore
     private string? _faultDetails;
     private VolumeReport? _volume;
     private ReplicationReport? _replication;
+    private DatastoreMetricsReport? _metrics;
     private Task? _prepare;
     private readonly SemaphoreSlim _reportNow = new(0);
     private readonly VolumeMonitor _volumeMonitor = new(config.Paths.Data);
@@ -43,6 +44,7 @@ internal sealed class GuestAgent(GuestConfig config, IMessageBus bus, IDatastore
         {
             MeasureVolume();
             await ProbeAsync(cancellationToken);
+            await SampleMetricsAsync(cancellationToken);
             await HeartbeatAsync(cancellationToken);
             try
             {
@@ -133,13 +135,32 @@ internal sealed class GuestAgent(GuestConfig config, IMessageBus bus, IDatastore
         }
     }
 
+    private async Task SampleMetricsAsync(CancellationToken cancellationToken)
+    {
+        DatastoreMetricsReport? metrics;
+        try
+        {
+            metrics = await manager.SampleMetricsAsync(cancellationToken);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            log.Error("Sampling the database server's metrics failed", e);
+            metrics = null;
+        }
+
+        lock (_gate)
+        {
+            _metrics = metrics;
+        }
+    }
+
     private Task HeartbeatAsync(CancellationToken cancellationToken)
     {
         HeartbeatPayload payload;
         lock (_gate)
         {
             payload = new HeartbeatPayload(config.InstanceId, _status, _fault, _faultDetails, _volume,
-                _crashes.Current(healthy: _status == ServiceStatus.Healthy), _replication);
+                _crashes.Current(healthy: _status == ServiceStatus.Healthy), _replication, _metrics);
         }
 
         return bus.CastAsync(BusTopics.Conductor, ConductorMethods.Heartbeat, HoardJson.ToElement(payload), cancellationToken);

@@ -21,6 +21,9 @@ internal sealed record GuestConfig
     /// <summary>A directory shared by the guests of this host for ready-made empty data directories, if any.</summary>
     public string? TemplateCache { get; init; }
 
+    /// <summary>Write guest.log as one JSON object per line.</summary>
+    public bool JsonLogs { get; init; }
+
     public static GuestConfig Load(string path) =>
         JsonSerializer.Deserialize(File.ReadAllText(path), GuestConfigJson.Default.GuestConfig)
         ?? throw new InvalidDataException($"Empty guest config {path}.");

@@ -16,7 +16,7 @@ internal static class Program
 
         var config = GuestConfig.Load(configPath);
         StandardStreams.RedirectTo(Path.Combine(config.Paths.Log, "guest.out"));
-        using var log = new GuestLog(Path.Combine(config.Paths.Log, "guest.log"));
+        using var log = new GuestLog(Path.Combine(config.Paths.Log, "guest.log"), config.JsonLogs ? config.InstanceId : null);
         log.Info($"hoard-guest {Environment.ProcessId} starting for instance {config.InstanceId}");
         await File.WriteAllTextAsync(Path.Combine(config.Paths.Run, "guest.pid"), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
 

@@ -121,5 +121,16 @@ internal static class Schema
         CREATE TABLE backup_strategies (project_id TEXT NOT NULL, instance_id TEXT NOT NULL, backend TEXT NOT NULL,
             swift_container TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL, PRIMARY KEY (project_id, instance_id));
         """,
+        // 10: observability. events holds what no other table records (service status changes); the events API reads it
+        // together with workflows, instance_faults and replication_events. audit_log: every mutating API request, never its body.
+        """
+        CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, project_id TEXT NOT NULL,
+            instance_id TEXT NOT NULL, type TEXT NOT NULL, message TEXT NOT NULL, user_id TEXT);
+        CREATE INDEX ix_events_time ON events (time);
+        CREATE INDEX ix_workflows_instance ON workflows (instance_id);
+        CREATE TABLE audit_log (id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, user_id TEXT, project_id TEXT,
+            method TEXT NOT NULL, path TEXT NOT NULL, status INTEGER NOT NULL, request_id TEXT NOT NULL);
+        CREATE INDEX ix_audit_log_time ON audit_log (time);
+        """,
     ];
 }

@@ -9,4 +9,7 @@ internal static class Ts
         value.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", CultureInfo.InvariantCulture);
 
     public static string? Of(DateTimeOffset? value) => value is { } v ? Of(v) : null;
+
+    public static DateTimeOffset Parse(string value) =>
+        DateTimeOffset.Parse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
 }

@@ -20,6 +20,9 @@ public sealed class LocalOptions
 
     public double HeartbeatIntervalSeconds { get; set; } = 2;
 
+    /// <summary>Guests write their log as one JSON object per line.</summary>
+    public bool JsonLogs { get; set; }
+
     public string InstancesDir => Path.Combine(DataDir, "instances");
 
     public string VolumesDir => Path.Combine(DataDir, "volumes");

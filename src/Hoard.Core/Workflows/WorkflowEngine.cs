@@ -14,16 +14,19 @@ public sealed partial class WorkflowEngine
     private readonly Dictionary<string, IWorkflow> _workflows;
     private readonly TimeProvider _time;
     private readonly ILogger<WorkflowEngine> _logger;
+    private readonly IWorkflowObserver? _observer;
     private readonly ConcurrentDictionary<string, Task> _inFlight = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _wakeups = new();
     private readonly SemaphoreSlim _scan = new(0);
 
-    public WorkflowEngine(IWorkflowStore store, IEnumerable<IWorkflow> workflows, TimeProvider time, ILogger<WorkflowEngine> logger)
+    public WorkflowEngine(IWorkflowStore store, IEnumerable<IWorkflow> workflows, TimeProvider time, ILogger<WorkflowEngine> logger,
+        IWorkflowObserver? observer = null)
     {
         _store = store;
         _workflows = workflows.ToDictionary(w => w.Type, StringComparer.Ordinal);
         _time = time;
         _logger = logger;
+        _observer = observer;
     }
 
     /// <summary>Look for new workflows now (after one was inserted).</summary>
@@ -87,6 +90,11 @@ public sealed partial class WorkflowEngine
                 var step = workflow.Steps[record.Step];
                 if (record.StepStarted is null)
                 {
+                    if (record.Step == 0)
+                    {
+                        _observer?.Started(record);
+                    }
+
                     record.StepStarted = _time.GetUtcNow();
                     await SaveAsync(record, context, cancellationToken);
                 }
@@ -134,6 +142,11 @@ public sealed partial class WorkflowEngine
                         }
 
                         await SaveAsync(record, context, cancellationToken);
+                        if (record.Status == WorkflowStatus.Succeeded)
+                        {
+                            _observer?.Finished(record);
+                        }
+
                         break;
                     case StepOutcome.Wait wait:
                         await Task.WhenAny(waiter.Task, Task.Delay(wait.Delay, _time, cancellationToken));
@@ -175,6 +188,7 @@ public sealed partial class WorkflowEngine
         record.Status = WorkflowStatus.Failed;
         record.Error = fault.Message;
         await SaveAsync(record, context, cancellationToken);
+        _observer?.Finished(record);
     }
 
     private Task SaveAsync(WorkflowRecord record, WorkflowContext context, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using Hoard.Contracts.Conductor;
 using Hoard.Contracts.Guest;
 
 namespace Hoard.Guest.Datastores;
@@ -33,6 +34,9 @@ internal interface IDatastoreManager : IAsyncDisposable
 
     /// <summary>Probe the server now (a real query, not just the process).</summary>
     Task<ServiceStatus> ProbeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Connections, statements served, memory and CPU of the server, for the heartbeat; null unless it runs and answers.</summary>
+    Task<DatastoreMetricsReport?> SampleMetricsAsync(CancellationToken cancellationToken);
 
     Task CreateDatabasesAsync(IReadOnlyList<DatabaseSpec> databases, CancellationToken cancellationToken);
     Task<IReadOnlyList<DatabaseSpec>> ListDatabasesAsync(CancellationToken cancellationToken);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Hoard.Contracts.Bus;
+using Hoard.Contracts.Conductor;
 using Hoard.Contracts.Guest;
 using Microsoft.Extensions.Logging;
 
@@ -144,6 +145,23 @@ internal abstract class SupervisedDatastoreManager
         }
     }
 
+    /// <summary>The server's activity and resource use for a heartbeat; null unless it runs and answers.</summary>
+    public async Task<DatastoreMetricsReport?> SampleMetricsAsync(CancellationToken cancellationToken)
+    {
+        if (_preparing || _restarting || Supervisor?.Pid is not { } pid)
+            return null;
+        try
+        {
+            var (connections, queriesTotal) = await QueryActivityAsync(cancellationToken);
+            var usage = ProcessTreeUsage.Read(pid);
+            return new DatastoreMetricsReport(connections, queriesTotal, usage?.MemoryBytes, usage?.CpuSeconds);
+        }
+        catch (Exception e) when (e is HandlerException || IsProbeFailure(e))
+        {
+            return null;
+        }
+    }
+
     public Task<UpdateOverridesResult> UpdateOverridesAsync(UpdateOverridesRequest request, CancellationToken cancellationToken) =>
         OneChangeAtATimeAsync(async () =>
         {
@@ -241,6 +259,9 @@ internal abstract class SupervisedDatastoreManager
 
     /// <summary>True when the probe query failed because the server did not answer, rather than a bug.</summary>
     protected abstract bool IsProbeFailure(Exception e);
+
+    /// <summary>Client connections open now (not counting the one asking) and statements or commands served since the server started.</summary>
+    protected abstract Task<(long Connections, long QueriesTotal)> QueryActivityAsync(CancellationToken cancellationToken);
 
     /// <summary>The settings of the configuration file rendered from <paramref name="state"/>, in order; validates the overrides.</summary>
     protected abstract IReadOnlyList<KeyValuePair<string, string?>> Settings(ConfigurationState state);

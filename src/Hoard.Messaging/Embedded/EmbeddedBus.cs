@@ -85,6 +85,15 @@ public sealed class EmbeddedBus : IMessageBus, IAsyncDisposable
         target.Deliver(message);
     }
 
+    /// <summary>The topics holding messages that wait for a consumer, with how many each holds.</summary>
+    public IReadOnlyList<KeyValuePair<string, int>> Backlogs()
+    {
+        lock (_gate)
+        {
+            return [.. _topics.Where(t => t.Value.Backlog.Count > 0).Select(t => KeyValuePair.Create(t.Key, t.Value.Backlog.Count))];
+        }
+    }
+
     internal void AddSubscriber(string topic, ISubscriber subscriber)
     {
         List<BusEnvelope> backlog;

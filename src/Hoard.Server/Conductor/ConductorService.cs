@@ -7,6 +7,7 @@ using Hoard.Core.Instances;
 using Hoard.Core.Workflows;
 using Hoard.Persistence;
 using Hoard.Server.Hosting;
+using Hoard.Server.Observability;
 using Microsoft.Extensions.Options;
 
 namespace Hoard.Server.Conductor;
@@ -21,6 +22,8 @@ internal sealed partial class ConductorService(
     InstanceStore instances,
     ConductorStore lastSeen,
     WorkflowEngine engine,
+    InstanceMetricsHistory metrics,
+    EventStore events,
     IOptions<HoardOptions> options,
     TimeProvider time,
     ILogger<ConductorService> logger) : BackgroundService
@@ -72,9 +75,12 @@ internal sealed partial class ConductorService(
         await _faults.RecordAsync(instance, heartbeat, cancellationToken);
         var replication = heartbeat.Replication is { } report ? HoardJson.ToElement(report).GetRawText() : null;
         await instances.RecordHeartbeatAsync(instance.Id, heartbeat.Status, replication, message.Sent, cancellationToken);
+        metrics.Record(instance.Id, message.Sent, heartbeat);
         if (instance.ServiceStatus != heartbeat.Status)
         {
             engine.Wake(instance.Id);
+            await events.AddAsync(instance.ProjectId, instance.Id, EventStore.StatusChanged,
+                $"Service status {heartbeat.Status} (was {instance.ServiceStatus})", null, cancellationToken);
         }
 
         return null;
@@ -90,6 +96,8 @@ internal sealed partial class ConductorService(
             {
                 LogSilent(instance.Id, expiry.TotalSeconds);
                 await instances.SetServiceStatusAsync(instance.Id, ServiceStatus.Shutdown, instance.ServiceStatusUpdated!.Value, cancellationToken);
+                await events.AddAsync(instance.ProjectId, instance.Id, EventStore.StatusChanged,
+                    $"Service status {ServiceStatus.Shutdown} (was {instance.ServiceStatus}): no heartbeat for {expiry.TotalSeconds:0} s", null, cancellationToken);
             }
         }
     }

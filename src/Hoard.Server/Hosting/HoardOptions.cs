@@ -103,6 +103,11 @@ public sealed class HoardOptions
     /// <summary>Instances get loopback addresses 127.B.x.y; servers sharing a host need different values of B.</summary>
     public int LoopbackSecondOctet { get; set; } = 100;
 
+    /// <summary><c>json</c>: hoard-server and its guests write one JSON object per log line (for log shippers); else plain text.</summary>
+    public string LogFormat { get; set; } = "text";
+
+    public bool JsonLogs => string.Equals(LogFormat, "json", StringComparison.OrdinalIgnoreCase);
+
     public string BaseUrl => (PublicUrl ?? Listen).TrimEnd('/');
 
     public string StateDbPath => Path.Combine(DataDir, "state.db");

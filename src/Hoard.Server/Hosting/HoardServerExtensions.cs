@@ -7,7 +7,9 @@ using Hoard.Persistence;
 using Hoard.Providers.Local;
 using Hoard.Server.Apis;
 using Hoard.Server.Conductor;
+using Hoard.Server.Dashboard;
 using Hoard.Server.Identity;
+using Hoard.Server.Observability;
 using Hoard.Server.TaskManager;
 using Hoard.Server.TaskManager.Replication;
 using Hoard.Server.TaskManager.Workflows;
@@ -53,7 +55,7 @@ internal static class HoardServerExtensions
             return new LocalOptions
             {
                 DataDir = o.DataDir, BusSocket = o.BusSocket, GuestAssembly = o.GuestAssembly, OsUser = o.OsUser,
-                HeartbeatIntervalSeconds = o.HeartbeatIntervalSeconds, LoopbackSecondOctet = o.LoopbackSecondOctet,
+                HeartbeatIntervalSeconds = o.HeartbeatIntervalSeconds, LoopbackSecondOctet = o.LoopbackSecondOctet, JsonLogs = o.JsonLogs,
             };
         });
         services.AddSingleton<OsAccount>();
@@ -113,12 +115,15 @@ internal static class HoardServerExtensions
         services.AddHostedService<FailoverMonitor>();
         services.AddHostedService<WalArchiveJanitor>();
         services.AddHostedService<BackupScheduler>();
+        builder.AddObservability(options.JsonLogs);
+        builder.AddHoardDashboard();
         return builder;
     }
 
     public static WebApplication MapHoard(this WebApplication app)
     {
-        // Faults first, so that even a routing failure is answered in Trove's format.
+        app.UseRequestObserver();
+        // Faults next, so that even a routing failure is answered in Trove's format.
         app.UseMiddleware<FaultMiddleware>();
         app.UseRouting();
         app.UseMiddleware<TroveAuthMiddleware>();
@@ -138,6 +143,8 @@ internal static class HoardServerExtensions
         app.MapWalArchiveApi();
         app.MapRecoveryWindowApi();
         app.MapWalTokenApi();
+        app.MapObservabilityApi();
+        app.MapHoardDashboard();
         return app;
     }
 }

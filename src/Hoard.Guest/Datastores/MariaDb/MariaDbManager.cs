@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Hoard.Contracts.Bus;
 using Hoard.Contracts.Guest;
 using Microsoft.Extensions.Logging;
@@ -126,6 +127,15 @@ internal sealed partial class MariaDbManager : SupervisedDatastoreManager, IData
         }, cancellationToken);
 
     protected override bool IsProbeFailure(Exception e) => e is MariaDbException;
+
+    protected override Task<(long Connections, long QueriesTotal)> QueryActivityAsync(CancellationToken cancellationToken) =>
+        Task.Run(() =>
+        {
+            using var connection = _server.OpenAdmin(_options.ProbeTimeout);
+            var status = connection.Query("SHOW GLOBAL STATUS WHERE Variable_name IN ('Threads_connected', 'Questions')")
+                .ToDictionary(row => row[0]!, row => long.Parse(row[1]!, CultureInfo.InvariantCulture), StringComparer.OrdinalIgnoreCase);
+            return (status["Threads_connected"] - 1, status["Questions"]);
+        }, cancellationToken);
 
     protected override Task<CreateBackupResult> BackUpServerAsync(CreateBackupRequest request, CancellationToken cancellationToken) =>
         request.Strategy == BackupStrategies.MariaDbDump

@@ -130,6 +130,17 @@ internal sealed partial class PostgreSqlManager : SupervisedDatastoreManager, ID
 
     protected override bool IsProbeFailure(Exception e) => e is NpgsqlException or TimeoutException;
 
+    protected override async Task<(long Connections, long QueriesTotal)> QueryActivityAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await _server.OpenAdminAsync("postgres", _options.ProbeTimeout, cancellationToken);
+        await using var command = new NpgsqlCommand(
+            "SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()), " +
+            "(SELECT COALESCE(sum(xact_commit + xact_rollback), 0)::bigint FROM pg_stat_database)", connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
     protected override Task<CreateBackupResult> BackUpServerAsync(CreateBackupRequest request, CancellationToken cancellationToken) =>
         request.Strategy == BackupStrategies.PgDump
             ? _dump.CreateAsync(request, cancellationToken)

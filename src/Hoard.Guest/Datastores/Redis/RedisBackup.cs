@@ -143,16 +143,9 @@ internal sealed class RedisBackup(RedisOptions options, RedisServer server)
         cancellationToken.ThrowIfCancellationRequested();
     }
 
-    private static Dictionary<string, string> Persistence(RedisConnection connection) => Info(connection, "persistence");
+    private static Dictionary<string, string> Persistence(RedisConnection connection) => RedisInfo.Read(connection, "persistence");
 
-    private static Dictionary<string, string> Server(RedisConnection connection) => Info(connection, "server");
-
-    private static Dictionary<string, string> Info(RedisConnection connection, string section) =>
-        connection.Execute("INFO", section).AsString()
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Where(line => !line.StartsWith('#') && line.Contains(':'))
-            .Select(line => line.Split(':', 2))
-            .ToDictionary(pair => pair[0], pair => pair[1], StringComparer.Ordinal);
+    private static Dictionary<string, string> Server(RedisConnection connection) => RedisInfo.Read(connection, "server");
 
     /// <summary>The server log's last lines about a failed save ("No space left on device", say).</summary>
     private string LastLogErrors()

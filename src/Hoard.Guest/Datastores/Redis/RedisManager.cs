@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Hoard.Contracts.Bus;
 using Hoard.Contracts.Guest;
 using Microsoft.Extensions.Logging;
@@ -112,6 +113,15 @@ internal sealed class RedisManager : SupervisedDatastoreManager, IDatastoreManag
         }, cancellationToken);
 
     protected override bool IsProbeFailure(Exception e) => e is RedisException;
+
+    protected override Task<(long Connections, long QueriesTotal)> QueryActivityAsync(CancellationToken cancellationToken) =>
+        Task.Run(() =>
+        {
+            using var connection = _server.OpenAdmin(_options.ProbeTimeout);
+            var info = RedisInfo.Read(connection, "clients", "stats");
+            return (long.Parse(info["connected_clients"], CultureInfo.InvariantCulture) - 1,
+                long.Parse(info["total_commands_processed"], CultureInfo.InvariantCulture));
+        }, cancellationToken);
 
     protected override Task<CreateBackupResult> BackUpServerAsync(CreateBackupRequest request, CancellationToken cancellationToken) =>
         _backup.CreateAsync(request, cancellationToken);

@@ -19,6 +19,22 @@ public sealed class MariaDbManagerTests(MariaDbFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task SampleMetrics_CountsAnOpenClient_ItsStatements_AndTheServersMemory()
+    {
+        var before = await Manager.SampleMetricsAsync(None);
+        using var connection = fixture.ConnectTcp(MariaDbFixture.User, MariaDbFixture.Password, MariaDbFixture.Database);
+        for (var i = 0; i < 5; i++)
+            connection.Query("SELECT 1");
+
+        var after = await Manager.SampleMetricsAsync(None);
+
+        Assert.True(after!.Connections >= before!.Connections + 1, $"{before} → {after}");
+        Assert.True(after.QueriesTotal >= before.QueriesTotal + 5, $"{before} → {after}");
+        Assert.True(after.MemoryBytes > 1 << 20, $"{after}");
+        Assert.True(after.CpuSecondsTotal > 0, $"{after}");
+    }
+
+    [Fact]
     public void PreparedUser_CanUseItsDatabaseOverTcp()
     {
         using var connection = fixture.ConnectTcp(MariaDbFixture.User, MariaDbFixture.Password, MariaDbFixture.Database);

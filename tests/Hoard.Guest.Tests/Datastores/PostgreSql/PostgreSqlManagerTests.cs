@@ -20,6 +20,22 @@ public sealed class PostgreSqlManagerTests(PostgreSqlFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task SampleMetrics_CountsAnOpenClient_ItsTransactions_AndTheServersMemory()
+    {
+        var before = await Manager.SampleMetricsAsync(None);
+        await using var connection = await fixture.ConnectTcpAsync(PostgreSqlFixture.User, PostgreSqlFixture.Password);
+        for (var i = 0; i < 5; i++)
+            await ExecuteAsync(connection, "SELECT 1");
+
+        var after = await Manager.SampleMetricsAsync(None);
+        Assert.True(after!.Connections >= before!.Connections + 1, $"{before} → {after}");
+        Assert.True(after.MemoryBytes > 1 << 20, $"{after}");
+        // Backends hand their statistics over about once a second.
+        await Poll.UntilAsync(async () => (await Manager.SampleMetricsAsync(None))!.QueriesTotal >= before.QueriesTotal + 5,
+            $"pg_stat_database never counted 5 more transactions than {before.QueriesTotal}", 10);
+    }
+
+    [Fact]
     public async Task PreparedUser_CreatesAndReadsATableOverTcp()
     {
         await using var connection = await fixture.ConnectTcpAsync(PostgreSqlFixture.User, PostgreSqlFixture.Password);

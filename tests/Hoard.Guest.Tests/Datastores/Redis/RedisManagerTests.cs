@@ -18,6 +18,21 @@ public sealed class RedisManagerTests(RedisFixture fixture) : IClassFixture<Redi
     }
 
     [Fact]
+    public async Task SampleMetrics_CountsAnOpenClient_ItsCommands_AndTheServersMemory()
+    {
+        var before = await Manager.SampleMetricsAsync(None);
+        using var connection = fixture.ConnectTcp(RedisFixture.User, RedisFixture.Password);
+        for (var i = 0; i < 5; i++)
+            connection.Execute("PING");
+
+        var after = await Manager.SampleMetricsAsync(None);
+
+        Assert.True(after!.Connections >= before!.Connections + 1, $"{before} → {after}");
+        Assert.True(after.QueriesTotal >= before.QueriesTotal + 5, $"{before} → {after}");
+        Assert.True(after.MemoryBytes > 1 << 20, $"{after}");
+    }
+
+    [Fact]
     public void PreparedUser_CanSetAndGetOverTcp()
     {
         using var connection = fixture.ConnectTcp(RedisFixture.User, RedisFixture.Password);
