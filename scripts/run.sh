@@ -31,6 +31,7 @@ done
 cat <<MSG
 
   Hoard is running.
+    Dashboard:         $listen/  (log in with the credentials below)
     API (Trove v1.0):  $listen/v1.0/<project_id>
     Identity (v3):     $listen/v3
     Credentials:       $data_dir/admin-openrc.sh
