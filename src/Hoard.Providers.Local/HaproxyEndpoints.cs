@@ -48,7 +48,9 @@ public sealed partial class HaproxyEndpoints(LocalOptions options, ILogger<Hapro
                     LogStopped(pid);
                 }
 
-                File.Delete(PidPath);
+                // On a fresh data dir there is no haproxy directory yet (File.Delete throws for a missing directory).
+                if (File.Exists(PidPath))
+                    File.Delete(PidPath);
                 return;
             }
 

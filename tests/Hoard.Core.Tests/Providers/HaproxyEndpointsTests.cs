@@ -45,6 +45,14 @@ public sealed class HaproxyEndpointsTests : IDisposable
     }
 
     [Fact]
+    public async Task ReplaceAll_WithNoSets_OnAFreshDataDir_DoesNothing()
+    {
+        var options = new LocalOptions { DataDir = _dataDir, BusSocket = "/nonexistent", LoopbackSecondOctet = 231 };
+        await new HaproxyEndpoints(options, NullLogger<HaproxyEndpoints>.Instance).ReplaceAllAsync([], CancellationToken.None);
+        Assert.False(Directory.Exists(Path.Combine(_dataDir, "haproxy")));
+    }
+
+    [Fact]
     public async Task ReplaceAll_LeadsToTheNewSource_CutsConnectionsToTheOldOne_AndStopsWithTheLastSet()
     {
         var options = new LocalOptions { DataDir = _dataDir, BusSocket = "/nonexistent", LoopbackSecondOctet = 231 };
