@@ -38,7 +38,7 @@ public sealed class LocalBackupStorage : IBackupStorage
                              Options = FileOptions.Asynchronous, UnixCreateMode = PrivateFile, BufferSize = 1 << 20,
                          }))
             {
-                await content.CopyToAsync(file, 1 << 20, cancellationToken);
+                await CopyWritingBackAsync(content, file, cancellationToken);
                 file.Flush(flushToDisk: true);
             }
 
@@ -50,6 +50,33 @@ public sealed class LocalBackupStorage : IBackupStorage
             File.Delete(partial);
         }
     }
+
+    /// <summary>
+    /// Copies <paramref name="content"/> into <paramref name="file"/>, starting the disk writes of each
+    /// <see cref="WritebackBytes"/> as soon as they are written. Otherwise the page cache holds the whole backup (Linux
+    /// starts writing back only at a tenth of memory) and the closing fsync waits for all of it at once: 1.5–2 s for 420 MB
+    /// on this machine's disk, a third of a 1 GB backup's time.
+    /// </summary>
+    private static async Task CopyWritingBackAsync(Stream content, FileStream file, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[1 << 20];
+        long written = 0, requested = 0;
+        int read;
+        while ((read = await content.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            written += read;
+            if (written - requested >= WritebackBytes)
+            {
+                await file.FlushAsync(cancellationToken);
+                Posix.StartWriteback(file.SafeFileHandle, requested, written - requested);
+                requested = written;
+            }
+        }
+    }
+
+    /// <summary>How much is written before its writeback is started (PostgreSQL's backend_flush_after, in spirit).</summary>
+    private const int WritebackBytes = 8 << 20;
 
     public Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken)
     {

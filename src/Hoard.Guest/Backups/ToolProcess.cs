@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.IO.Pipes;
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using Hoard.Contracts.Bus;
 using Hoard.Contracts.Guest;
@@ -50,8 +52,29 @@ internal sealed partial class ToolProcess : IAsyncDisposable
             throw new HandlerException(GuestErrorCodes.Internal, $"{name} could not be started ({startInfo.FileName}): {e.Message}");
         }
 
+        if (startInfo.RedirectStandardOutput)
+            Enlarge(process.StandardOutput.BaseStream);
+        if (startInfo.RedirectStandardInput)
+            Enlarge(process.StandardInput.BaseStream);
         return new ToolProcess(name, process, secrets);
     }
+
+    /// <summary>Linux's <c>F_SETPIPE_SZ</c>.</summary>
+    private const int SetPipeSize = 1031;
+
+    /// <summary>
+    /// The data pipes hold 1 MiB instead of 64 KiB: a backup moves gigabytes through them, and with 64 KiB every read and
+    /// write is a wake-up of the other side (measured: half of the guest's CPU time in a 1 GB backup was those).
+    /// Best effort: a smaller pipe still works.
+    /// </summary>
+    private static void Enlarge(Stream stream)
+    {
+        if (stream is PipeStream pipe)
+            _ = fcntl((int)pipe.SafePipeHandle.DangerousGetHandle(), SetPipeSize, BackupTransfers.BufferSize);
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fcntl(int fd, int command, int argument);
 
     /// <summary>Waits for the tool to exit; a non-zero exit is a <see cref="HandlerException"/> naming the tool and its errors.</summary>
     public async Task WaitForSuccessAsync(CancellationToken cancellationToken)
