@@ -5,11 +5,13 @@ using Hoard.Cli.Commands;
 using Hoard.Cli.Commands.Admin;
 using Hoard.Cli.Commands.Backups;
 using Hoard.Cli.Commands.BackupSchedules;
+using Hoard.Cli.Commands.BackupStrategies;
 using Hoard.Cli.Commands.Completion;
 using Hoard.Cli.Commands.Configurations;
 using Hoard.Cli.Commands.Connect;
 using Hoard.Cli.Commands.Databases;
 using Hoard.Cli.Commands.Datastores;
+using Hoard.Cli.Commands.Events;
 using Hoard.Cli.Commands.Flavors;
 using Hoard.Cli.Commands.Instances;
 using Hoard.Cli.Commands.Login;
@@ -30,6 +32,7 @@ internal static class HoardCli
             LoginCommand.Create(services), LogoutCommand.Create(services), WhoamiCommand.Create(services),
             InstanceCommands.Create(services), DatabaseCommands.Create(services), UserCommands.Create(services),
             RootCommands.Create(services), BackupCommands.Create(services), BackupScheduleCommands.Create(services),
+            BackupStrategyCommands.Create(services), EventCommands.Create(services),
             ConfigurationCommands.Create(services), DatastoreCommands.Create(services), FlavorCommands.Create(services),
             QuotaCommands.Create(services), AdminCommands.Create(services), ConnectCommand.Create(services),
             CompletionCommands.Create());

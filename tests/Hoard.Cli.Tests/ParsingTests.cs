@@ -21,6 +21,15 @@ public sealed class ParsingTests
     [InlineData("quota", "update", "p1", "instances=20", "ram=-1")]
     [InlineData("connect", "shop", "--user", "app", "--", "-e", "SELECT 1")]
     [InlineData("completion", "zsh")]
+    [InlineData("backup-strategy", "create", "--instance", "shop", "--swift-container", "team-a")]
+    [InlineData("backup-strategy", "list", "--project", "p1")]
+    [InlineData("backup-strategy", "delete", "--instance", "shop")]
+    [InlineData("event", "list", "--instance", "shop", "--limit", "50")]
+    [InlineData("instance", "metrics", "shop", "--history", "-o", "yaml")]
+    [InlineData("instance", "list", "--watch")]
+    [InlineData("configuration", "default", "shop")]
+    [InlineData("admin", "rotate-wal-token", "0b0e5f3c-8a9e-4d55-9c1b-3c1f1f3f9a11")]
+    [InlineData("admin", "audit", "--project", "p1", "--limit", "1000")]
     public void Parse_ValidCommandLines_HaveNoErrors(params string[] args)
     {
         using var environment = new TestEnvironment();
@@ -47,6 +56,10 @@ public sealed class ParsingTests
     [InlineData("instance", "replication-mode", "shop", "sometimes")]
     [InlineData("instance", "restart", "shop", "--timeout", "0")]
     [InlineData("backup", "create", "nightly")]
+    [InlineData("backup-strategy", "create", "--instance", "shop")]
+    [InlineData("event", "list", "--limit", "0")]
+    [InlineData("admin", "audit", "--limit", "1001")]
+    [InlineData("instance", "metrics")]
     public async Task UsageErrors_ExitWith2_AndSayWhatIsWrongWithoutAStackTrace(params string[] args)
     {
         using var environment = new TestEnvironment();

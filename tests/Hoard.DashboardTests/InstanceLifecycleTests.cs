@@ -47,7 +47,7 @@ public sealed partial class InstanceLifecycleTests(HoardServerFixture server, Br
         await page.GetByRole(AriaRole.Link, new() { Name = "dash-db" }).ClickAsync();
         await page.WaitForURLAsync($"**/instances/{id}");
         await Expect(page.Locator("#connection-string")).ToContainTextAsync("mysql://");
-        await Screenshots.TakeAsync(page, "instance-detail");
+        await Expect(page.Locator("#flavor")).ToHaveTextAsync("m1.tiny");
         await page.GetByRole(AriaRole.Tab, new() { Name = "Databases" }).ClickAsync();
         await Expect(page.Locator("#databases")).ToContainTextAsync("shop");
         foreach (var tab in new[] { "Configuration", "Replicas", "Events", "Logs", "Metrics" })
@@ -56,6 +56,18 @@ public sealed partial class InstanceLifecycleTests(HoardServerFixture server, Br
             await Expect(page.GetByRole(AriaRole.Tab, new() { Name = tab })).ToHaveAttributeAsync("aria-selected", "true");
             await Expect(page.GetByRole(AriaRole.Alert)).ToHaveCountAsync(0);
         }
+
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Events" }).ClickAsync();
+        await Expect(page.Locator("#events")).ToContainTextAsync("provision_instance started");
+        await Expect(page.Locator("#events")).ToContainTextAsync("provision_instance succeeded");
+        // Samples come with the guest's heartbeats (every 2 s); rates such as CPU need two, a line through three points four.
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Metrics" }).ClickAsync();
+        await Expect(page.Locator("figure.chart", new() { HasText = "CPU %" }).Locator("svg path.series").Last)
+            .ToHaveAttributeAsync("d", ThreePointLine(), new() { Timeout = 30_000 });
+        await Screenshots.TakeAsync(page, "instance-metrics");
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Overview" }).ClickAsync();
+        await Expect(page.Locator("#flavor")).ToBeVisibleAsync();
+        await Screenshots.TakeAsync(page, "instance-detail");
 
         await page.GetByRole(AriaRole.Tab, new() { Name = "Users" }).ClickAsync();
         await page.Locator("#new-user-name").FillAsync("reporter");
@@ -109,4 +121,7 @@ public sealed partial class InstanceLifecycleTests(HoardServerFixture server, Br
 
     [GeneratedRegex(@"/instances/(?<id>[0-9a-f-]{36})$")]
     private static partial Regex InstancePage();
+
+    [GeneratedRegex(@"^M [\d.]+,[\d.]+( L [\d.]+,[\d.]+){2,}$")]
+    private static partial Regex ThreePointLine();
 }

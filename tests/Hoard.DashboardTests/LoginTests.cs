@@ -36,6 +36,22 @@ public sealed class LoginTests(HoardServerFixture server, BrowserFixture browser
     }
 
     [Fact]
+    public async Task A_session_survives_a_restart_of_the_server_whose_keys_are_kept_private_under_the_data_dir()
+    {
+        var page = await browser.NewPageAsync(server.BaseUrl);
+        await LoginPage.LogInAsync(page, "admin", server.AdminPassword, "demo");
+
+        await server.CrashAndRestartServerAsync();
+        await page.GotoAsync("/instances");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Instances" })).ToBeVisibleAsync();
+        Assert.EndsWith("/instances", new Uri(page.Url).AbsolutePath);
+
+        var keys = Path.Combine(server.DataDir, "secrets", "dashboard-keys");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(keys));
+        Assert.NotEmpty(Directory.GetFiles(keys, "key-*.xml"));
+    }
+
+    [Fact]
     public async Task A_member_sees_no_admin_pages_and_is_refused_them()
     {
         var page = await browser.NewPageAsync(server.BaseUrl);

@@ -69,6 +69,10 @@ public sealed class HoardCliTests(HoardServerFixture server) : IDisposable
         await OkAsync("configuration", "attach", "cli-ops", "cli-tuned");
         var attached = JsonNode.Parse((await OkAsync("configuration", "instances", "cli-tuned", "-o", "json")).Stdout)!.AsArray();
         Assert.Equal("cli-ops", Assert.Single(attached)!["name"]!.GetValue<string>());
+        string? running = null;
+        await Poll.UntilAsync(async () => (running = JsonNode.Parse((await OkAsync("configuration", "default", "cli-ops", "-o", "json")).Stdout)!
+                ["max_connections"]?.ToString()) == "321",
+            "configuration default never showed the attached group's max_connections", 60, () => running ?? "nothing");
         var refused = await RunAsync(["configuration", "delete", "cli-tuned"]);
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("(HTTP 400)", refused.Stderr, StringComparison.Ordinal);
@@ -126,6 +130,48 @@ public sealed class HoardCliTests(HoardServerFixture server) : IDisposable
         Assert.True((await RunAsync(["logout"], credentials: false)).Succeeded);
         Assert.False(File.Exists(configFile));
         Assert.Equal(3, (await RunAsync(["flavor", "list"], credentials: false)).ExitCode);
+    }
+
+    [Fact]
+    public async Task Cli_ListsAnInstancesEventsAndMetrics_AndTheAuditLog()
+    {
+        var shared = await server.GetSharedInstanceAsync();
+        var events = JsonNode.Parse((await OkAsync("event", "list", "--instance", shared.Id, "--limit", "100", "-o", "json")).Stdout)!.AsArray();
+        Assert.Contains(events, e => e!["type"]!.GetValue<string>() == "task_succeeded" &&
+                                     e["message"]!.GetValue<string>() == "provision_instance succeeded");
+        Assert.All(events, e => Assert.Equal(shared.Id, e!["instance_id"]!.GetValue<string>()));
+        Assert.Single(JsonNode.Parse((await OkAsync("event", "list", "--limit", "1", "-o", "json")).Stdout)!.AsArray());
+
+        JsonNode? latest = null;
+        await Poll.UntilAsync(
+            async () => (latest = JsonNode.Parse((await OkAsync("instance", "metrics", shared.Id, "-o", "json")).Stdout))?["time"] is not null,
+            "No metrics sample of the shared instance arrived", 30, () => latest?.ToJsonString() ?? "nothing");
+        Assert.True(latest!["volume_size_bytes"]!.GetValue<long>() > 0);
+        var table = (await OkAsync("instance", "metrics", shared.Id)).Stdout;
+        Assert.Matches(@"volume_used\s*│\s*[\d.]+ [KMG]?i?B of [\d.]+ [KMG]iB \(\d+ %\)", table);
+        var history = JsonNode.Parse((await OkAsync("instance", "metrics", shared.Id, "--history", "-o", "json")).Stdout)!.AsArray();
+        Assert.NotEmpty(history);
+
+        var audit = JsonNode.Parse((await OkAsync("admin", "audit", "--project", server.Admin.ProjectId, "--limit", "10", "-o", "json")).Stdout)!
+            .AsArray();
+        Assert.NotEmpty(audit);
+        Assert.All(audit, a => Assert.Equal(server.Admin.ProjectId, a!["project_id"]!.GetValue<string>()));
+        Assert.All(audit, a => Assert.Contains(a!["method"]!.GetValue<string>(), (string[])["POST", "PUT", "PATCH", "DELETE"]));
+    }
+
+    [Fact]
+    public async Task Cli_BackupStrategies_OnLocalStorage_ListNone_AndCreateIsOneReadableLine_Exit1()
+    {
+        Assert.Equal("[]", (await OkAsync("backup-strategy", "list", "-o", "json")).Stdout.Trim());
+
+        var created = await RunAsync(["backup-strategy", "create", "--swift-container", "team-a"]);
+        Assert.Equal(1, created.ExitCode);
+        var line = Assert.Single(created.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("hoard: backup_strategy.swift_container: containers apply to Swift backup storage", line, StringComparison.Ordinal);
+        Assert.EndsWith("(HTTP 501)", line, StringComparison.Ordinal);
+        Assert.Equal("", created.Stdout);
+
+        Assert.Equal("Deleted the backup strategy of your project.", (await OkAsync("backup-strategy", "delete")).Stdout.Trim());
     }
 
     [Fact]

@@ -35,6 +35,25 @@ internal sealed class Renderer(OutputFormat format, TextWriter writer, bool inte
         Console().Write(table);
     }
 
+    /// <summary>
+    /// A list that takes the place of the one shown before (<c>--watch</c>): on a terminal the screen is cleared and the
+    /// table drawn again; elsewhere each list follows the last, a table under the time it was read.
+    /// </summary>
+    public void ListAgain(JsonArray items, IReadOnlyList<Column> columns, DateTimeOffset readAt)
+    {
+        if (Format == OutputFormat.Table)
+        {
+            if (interactive)
+            {
+                Console().Clear(home: true);
+            }
+
+            writer.WriteLine(readAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        List(items, columns);
+    }
+
     /// <summary>One resource: a field/value table, or the resource itself.</summary>
     public void Show(JsonObject item)
     {

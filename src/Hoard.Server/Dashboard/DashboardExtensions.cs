@@ -1,5 +1,6 @@
 using Hoard.Server.Dashboard.Api;
 using Hoard.Server.Dashboard.Session;
+using Hoard.Server.Hosting;
 using Microsoft.AspNetCore.Authentication.Cookies;
 
 namespace Hoard.Server.Dashboard;
@@ -11,7 +12,7 @@ namespace Hoard.Server.Dashboard;
 /// </summary>
 internal static class DashboardExtensions
 {
-    public static WebApplicationBuilder AddHoardDashboard(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddHoardDashboard(this WebApplicationBuilder builder, HoardOptions hoardOptions)
     {
         // The framework's scripts (blazor.web.js) come from a package's static web assets; outside Development they are
         // found only through the build's manifest, or in wwwroot once published (then this is a no-op).
@@ -29,6 +30,7 @@ internal static class DashboardExtensions
             options.AccessDeniedPath = "/forbidden";
             options.EventsType = typeof(SessionValidation);
         });
+        services.AddSessionKeys(hoardOptions.DashboardKeysDir);
         services.AddSingleton<SessionValidation>();
         services.AddSingleton<LoopbackAddress>();
         // Open pages poll every 2 s: four log lines per call would drown the server's log.

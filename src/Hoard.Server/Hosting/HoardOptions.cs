@@ -120,5 +120,8 @@ public sealed class HoardOptions
     /// <summary>The 32-byte master key backups' keys are derived from; created (0600) on first use.</summary>
     public string BackupKeyPath => Path.Combine(DataDir, "secrets", "backup.key");
 
+    /// <summary>The dashboard's data-protection key ring (it encrypts the session cookie), in a 0700 directory.</summary>
+    public string DashboardKeysDir => Path.Combine(DataDir, "secrets", "dashboard-keys");
+
     public string TransferBaseUrl => (BackupTransferUrl ?? BaseUrl).TrimEnd('/');
 }

@@ -116,7 +116,7 @@ internal static class HoardServerExtensions
         services.AddHostedService<WalArchiveJanitor>();
         services.AddHostedService<BackupScheduler>();
         builder.AddObservability(options.JsonLogs);
-        builder.AddHoardDashboard();
+        builder.AddHoardDashboard(options);
         return builder;
     }
 

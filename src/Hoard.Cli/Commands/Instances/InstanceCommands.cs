@@ -10,5 +10,5 @@ internal static class InstanceCommands
             DeleteCommand.Create(services), RestartCommand.Create(services), ResizeVolumeCommand.Create(services),
             ResizeFlavorCommand.Create(services), PromoteCommand.Create(services), EjectSourceCommand.Create(services),
             DetachCommand.Create(services), ReplicationModeCommand.Create(services), ReplicationEventsCommand.Create(services),
-            RecoveryWindowCommand.Create(services));
+            RecoveryWindowCommand.Create(services), MetricsCommand.Create(services));
 }

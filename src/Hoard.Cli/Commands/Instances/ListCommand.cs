@@ -5,10 +5,23 @@ namespace Hoard.Cli.Commands.Instances;
 
 internal static class ListCommand
 {
-    public static Command Create(CliServices services) =>
-        new Command("list", "List the project's instances.").Runs(services, async context =>
+    public static Command Create(CliServices services)
+    {
+        var watch = new Option<bool>("--watch") { Description = "Show the list again every 2 s, until Ctrl+C." };
+        return new Command("list", "List the project's instances.").With(watch).Runs(services, async context =>
         {
-            var body = await (await context.ClientAsync()).GetAsync("instances?limit=1000", context.Cancellation);
-            context.Output.List(body?["instances"] as JsonArray ?? [], InstanceOperations.ListColumns);
+            var client = await context.ClientAsync();
+            async Task<JsonArray> ReadAsync(CancellationToken cancellationToken) =>
+                (await client.GetAsync("instances?limit=1000", cancellationToken))?["instances"] as JsonArray ?? [];
+
+            if (context.Get(watch))
+            {
+                await new ListWatch(context.Output, context.Services.Time).RunAsync(ReadAsync, InstanceOperations.ListColumns, context.Cancellation);
+            }
+            else
+            {
+                context.Output.List(await ReadAsync(context.Cancellation), InstanceOperations.ListColumns);
+            }
         });
+    }
 }

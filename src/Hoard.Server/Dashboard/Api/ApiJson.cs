@@ -10,6 +10,8 @@ internal sealed record InstanceEnvelope(InstanceView Instance);
 
 internal sealed record FlavorsEnvelope(IReadOnlyList<FlavorView> Flavors);
 
+internal sealed record FlavorEnvelope(FlavorView Flavor);
+
 internal sealed record DatastoresEnvelope(IReadOnlyList<DatastoreView> Datastores);
 
 internal sealed record BackupsEnvelope(IReadOnlyList<BackupView> Backups);
@@ -36,6 +38,7 @@ internal sealed record QuotasEnvelope(IReadOnlyList<QuotaView> Quotas);
 [JsonSerializable(typeof(InstancesEnvelope))]
 [JsonSerializable(typeof(InstanceEnvelope))]
 [JsonSerializable(typeof(FlavorsEnvelope))]
+[JsonSerializable(typeof(FlavorEnvelope))]
 [JsonSerializable(typeof(DatastoresEnvelope))]
 [JsonSerializable(typeof(BackupsEnvelope))]
 [JsonSerializable(typeof(ConfigurationsEnvelope))]

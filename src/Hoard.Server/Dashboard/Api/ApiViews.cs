@@ -46,7 +46,7 @@ public sealed record EventView(string Id, string Time, string Type, string Messa
 
 public sealed record MetricSample(
     string Time, double? Connections, double? QueriesPerSecond, double? ReplicationLagSeconds, double? VolumeUsedBytes,
-    double? MemoryBytes, double? CpuPercent);
+    double? VolumeSizeBytes, double? MemoryBytes, double? CpuPercent);
 
 public sealed record ReplicationEventView(
     string Id, string Kind, string? OldSource, string? NewSource, string? Reason, string? Detected, string? Outcome, string? Details);
