@@ -6,24 +6,18 @@ namespace Hoard.Core.Tests.Persistence;
 /// <summary>Backup strategies in a real SQLite state database, and which container a new backup takes from them.</summary>
 public sealed class BackupStrategyStoreTests : IAsyncLifetime
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), $"hoard-strategies-{Guid.NewGuid():N}.db");
+    private TempStateDb _temp = null!;
     private StateDb _db = null!;
     private BackupStrategyStore _strategies = null!;
 
     public async Task InitializeAsync()
     {
-        _db = new StateDb(_path);
-        await _db.MigrateAsync(CancellationToken.None);
+        _temp = await TempStateDb.CreateAsync();
+        _db = _temp.Db;
         _strategies = new BackupStrategyStore(_db, TimeProvider.System);
     }
 
-    public Task DisposeAsync()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        foreach (var file in new[] { _path, _path + "-wal", _path + "-shm" })
-            File.Delete(file);
-        return Task.CompletedTask;
-    }
+    public Task DisposeAsync() => _temp.DisposeAsync().AsTask();
 
     [Fact]
     public async Task TheInstancesStrategyWins_OverItsProjects_AndNeitherReachesAnotherProject()

@@ -11,15 +11,15 @@ namespace Hoard.Core.Tests.Persistence;
 /// <summary>Configuration groups in a real SQLite state database: storage, attachment and the delete guard.</summary>
 public sealed class ConfigurationStoreTests : IAsyncLifetime
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), $"hoard-cfg-{Guid.NewGuid():N}.db");
+    private TempStateDb _temp = null!;
     private StateDb _db = null!;
     private ConfigurationStore _configurations = null!;
     private InstanceStore _instances = null!;
 
     public async Task InitializeAsync()
     {
-        _db = new StateDb(_path);
-        await _db.MigrateAsync(CancellationToken.None);
+        _temp = await TempStateDb.CreateAsync();
+        _db = _temp.Db;
         _configurations = new ConfigurationStore(_db, TimeProvider.System);
         _instances = new InstanceStore(_db, TimeProvider.System);
         await new CatalogStore(_db).UpsertDatastoreAsync(new DatastoreDefinition("ds", "mariadb",
@@ -27,16 +27,7 @@ public sealed class ConfigurationStoreTests : IAsyncLifetime
                 [new ConfigurationParameter { Name = "max_connections", Type = "integer" }])]), CancellationToken.None);
     }
 
-    public Task DisposeAsync()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        foreach (var file in new[] { _path, _path + "-wal", _path + "-shm" })
-        {
-            File.Delete(file);
-        }
-
-        return Task.CompletedTask;
-    }
+    public Task DisposeAsync() => _temp.DisposeAsync().AsTask();
 
     [Fact]
     public async Task Catalog_KeepsTheParameterSchema()

@@ -10,8 +10,8 @@ namespace Hoard.Core.Tests.Persistence;
 public sealed class EventStoreTests : IAsyncLifetime
 {
     private static readonly DateTimeOffset Start = new(2026, 12, 1, 4, 0, 0, TimeSpan.Zero);
-    private readonly string _path = Path.Combine(Path.GetTempPath(), $"hoard-events-{Guid.NewGuid():N}.db");
     private readonly ManualTime _time = new(Start);
+    private TempStateDb _temp = null!;
     private StateDb _db = null!;
     private InstanceStore _instances = null!;
     private WorkflowStore _workflows = null!;
@@ -20,21 +20,15 @@ public sealed class EventStoreTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _db = new StateDb(_path);
-        await _db.MigrateAsync(CancellationToken.None);
+        _temp = await TempStateDb.CreateAsync();
+        _db = _temp.Db;
         _instances = new InstanceStore(_db, _time);
         _workflows = new WorkflowStore(_db);
         _events = new EventStore(_db, _time);
         _audit = new AuditStore(_db, _time);
     }
 
-    public Task DisposeAsync()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        foreach (var file in new[] { _path, _path + "-wal", _path + "-shm" })
-            File.Delete(file);
-        return Task.CompletedTask;
-    }
+    public Task DisposeAsync() => _temp.DisposeAsync().AsTask();
 
     [Fact]
     public async Task List_MergesEverySource_NewestFirst_PerInstanceAndPerProject()

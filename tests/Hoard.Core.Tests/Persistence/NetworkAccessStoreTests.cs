@@ -9,29 +9,20 @@ namespace Hoard.Core.Tests.Persistence;
 public sealed class NetworkAccessStoreTests : IAsyncLifetime
 {
     private static readonly InstanceTask[] Startable = [InstanceTask.None, InstanceTask.RestartRequired];
-    private readonly string _path = Path.Combine(Path.GetTempPath(), $"hoard-access-{Guid.NewGuid():N}.db");
+    private TempStateDb _temp = null!;
     private StateDb _db = null!;
     private InstanceStore _instances = null!;
     private NetworkAccessStore _access = null!;
 
     public async Task InitializeAsync()
     {
-        _db = new StateDb(_path);
-        await _db.MigrateAsync(CancellationToken.None);
+        _temp = await TempStateDb.CreateAsync();
+        _db = _temp.Db;
         _instances = new InstanceStore(_db, TimeProvider.System);
         _access = new NetworkAccessStore(_db, TimeProvider.System);
     }
 
-    public Task DisposeAsync()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        foreach (var file in new[] { _path, _path + "-wal", _path + "-shm" })
-        {
-            File.Delete(file);
-        }
-
-        return Task.CompletedTask;
-    }
+    public Task DisposeAsync() => _temp.DisposeAsync().AsTask();
 
     [Fact]
     public async Task ListRestricted_HoldsLiveRestrictedInstancesWithAnAddress_Only()

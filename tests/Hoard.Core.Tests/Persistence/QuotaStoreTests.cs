@@ -14,15 +14,15 @@ public sealed class QuotaStoreTests : IAsyncLifetime
         [QuotaStore.Instances] = 3, [QuotaStore.Ram] = -1, [QuotaStore.Volumes] = 100, [QuotaStore.Backups] = 50,
     };
 
-    private readonly string _path = Path.Combine(Path.GetTempPath(), $"hoard-quota-{Guid.NewGuid():N}.db");
+    private TempStateDb _temp = null!;
     private StateDb _db = null!;
     private QuotaStore _quotas = null!;
     private InstanceStore _instances = null!;
 
     public async Task InitializeAsync()
     {
-        _db = new StateDb(_path);
-        await _db.MigrateAsync(CancellationToken.None);
+        _temp = await TempStateDb.CreateAsync();
+        _db = _temp.Db;
         _quotas = new QuotaStore(_db, TimeProvider.System);
         _instances = new InstanceStore(_db, TimeProvider.System);
         var catalog = new CatalogStore(_db);
@@ -30,16 +30,7 @@ public sealed class QuotaStoreTests : IAsyncLifetime
         await catalog.UpsertFlavorAsync(new Flavor("2", "m1.small", 1024, 1, 10), CancellationToken.None);
     }
 
-    public Task DisposeAsync()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        foreach (var file in new[] { _path, _path + "-wal", _path + "-shm" })
-        {
-            File.Delete(file);
-        }
-
-        return Task.CompletedTask;
-    }
+    public Task DisposeAsync() => _temp.DisposeAsync().AsTask();
 
     [Fact]
     public async Task Limits_AreTheDefaults_UntilSet_AndSetOnlyForTheirProject()

@@ -8,26 +8,20 @@ namespace Hoard.Core.Tests.Persistence;
 /// <summary>Replication sets, their endpoints and events, and the set-wide task changes, in a real SQLite state database.</summary>
 public sealed class ReplicationSetStoreTests : IAsyncLifetime
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), $"hoard-sets-{Guid.NewGuid():N}.db");
+    private TempStateDb _temp = null!;
     private StateDb _db = null!;
     private InstanceStore _instances = null!;
     private ReplicationSetStore _sets = null!;
 
     public async Task InitializeAsync()
     {
-        _db = new StateDb(_path);
-        await _db.MigrateAsync(CancellationToken.None);
+        _temp = await TempStateDb.CreateAsync();
+        _db = _temp.Db;
         _instances = new InstanceStore(_db, TimeProvider.System);
         _sets = new ReplicationSetStore(_db, TimeProvider.System);
     }
 
-    public Task DisposeAsync()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        foreach (var file in new[] { _path, _path + "-wal", _path + "-shm" })
-            File.Delete(file);
-        return Task.CompletedTask;
-    }
+    public Task DisposeAsync() => _temp.DisposeAsync().AsTask();
 
     [Fact]
     public async Task Join_MakesOneSetPerSource_WithItsOwnPort_AndTheEndpointFollowsTheSource()
