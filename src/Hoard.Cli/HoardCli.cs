@@ -35,6 +35,7 @@ internal static class HoardCli
             BackupStrategyCommands.Create(services), EventCommands.Create(services),
             ConfigurationCommands.Create(services), DatastoreCommands.Create(services), FlavorCommands.Create(services),
             QuotaCommands.Create(services), AdminCommands.Create(services), ConnectCommand.Create(services),
+            Commands.Logs.LogCommands.Create(services),
             CompletionCommands.Create());
         return root;
     }

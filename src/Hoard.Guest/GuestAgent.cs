@@ -321,6 +321,12 @@ internal sealed class GuestAgent(GuestConfig config, IMessageBus bus, IDatastore
                 var demoted = await manager.DemoteAsync(cancellationToken);
                 await ReportReplicationNowAsync(cancellationToken);
                 return HoardJson.ToElement(demoted);
+            case GuestMethods.ListGuestLogs:
+                return HoardJson.ToElement(await manager.Logs.ListAsync(cancellationToken));
+            case GuestMethods.SetGuestLog:
+                return HoardJson.ToElement(await manager.Logs.SetEnabledAsync(HoardJson.FromElement<SetGuestLogRequest>(message.Args), cancellationToken));
+            case GuestMethods.ReadGuestLog:
+                return HoardJson.ToElement(await manager.Logs.ReadAsync(HoardJson.FromElement<ReadGuestLogRequest>(message.Args), cancellationToken));
             case GuestMethods.SetWalArchive:
                 Backups.WalSpool.SaveTarget(config.Paths, HoardJson.FromElement<WalArchiveTarget>(message.Args));
                 log.Info("WAL archive target replaced (a rotated WAL token).");

@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text.Json.Nodes;
 using Hoard.IntegrationTests.Infrastructure;
 
@@ -199,47 +198,6 @@ public sealed class HoardCliTests(HoardServerFixture server) : IDisposable
         return result;
     }
 
-    /// <summary>
-    /// Runs <c>hoard</c> with its own config dir and, when <paramref name="credentials"/>, the server's admin-openrc.sh
-    /// variables. A secret for <c>--password-stdin</c> goes through <c>sh</c> from an environment variable, never as an
-    /// argument.
-    /// </summary>
-    private Task<ProcessResult> RunAsync(string[] arguments, string? stdin = null, bool credentials = true)
-    {
-        var environment = Environment.GetEnvironmentVariables().Keys.Cast<string>()
-            .Where(k => k.StartsWith("OS_", StringComparison.Ordinal))
-            .ToDictionary(k => k, string? (_) => null);
-        if (credentials)
-        {
-            foreach (var (key, value) in server.OpenRc)
-            {
-                environment[key] = value;
-            }
-        }
-
-        environment["XDG_CONFIG_HOME"] = _configHome;
-        if (stdin is null)
-        {
-            return ProcessRunner.RunAsync(HoardBinary(), arguments, environment, timeoutSeconds: 300);
-        }
-
-        environment["HOARD_TEST_STDIN"] = stdin;
-        return ProcessRunner.RunAsync("sh", ["-c", "printf '%s\\n' \"$HOARD_TEST_STDIN\" | \"$0\" \"$@\"", HoardBinary(), .. arguments],
-            environment, timeoutSeconds: 300);
-    }
-
-    private static string HoardBinary()
-    {
-        var configuration = typeof(HoardCliTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Hoard.slnx")))
-        {
-            dir = dir.Parent;
-        }
-
-        Assert.True(dir is not null, $"No Hoard.slnx above {AppContext.BaseDirectory}");
-        var binary = Path.Combine(dir.FullName, "src", "Hoard.Cli", "bin", configuration, "net10.0", "hoard");
-        Assert.True(File.Exists(binary), $"hoard is not built at {binary}; build the solution first.");
-        return binary;
-    }
+    private Task<ProcessResult> RunAsync(string[] arguments, string? stdin = null, bool credentials = true) =>
+        HoardCliProcess.RunAsync(server, _configHome, arguments, stdin, credentials);
 }

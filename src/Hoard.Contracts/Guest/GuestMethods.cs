@@ -39,6 +39,11 @@ public static class GuestMethods
 
     /// <summary>A source stops accepting writes, for a switchover (Trove's <c>demote_replication_master</c>); answers its final position.</summary>
     public const string Demote = "demote";
+
+    // Guest logs (Trove's guest_log_list / guest_log_action, split so that hoard-server stores what the guest reads).
+    public const string ListGuestLogs = "guest_log_list";
+    public const string SetGuestLog = "guest_log_enable";
+    public const string ReadGuestLog = "guest_log_read";
 }
 
 /// <summary>Error codes a guest returns; the API maps each to a Trove fault.</summary>

@@ -1,5 +1,6 @@
 using Hoard.Contracts.Conductor;
 using Hoard.Contracts.Guest;
+using Hoard.Guest.DatastoreLogs;
 
 namespace Hoard.Guest.Datastores;
 
@@ -67,6 +68,9 @@ internal interface IDatastoreManager : IAsyncDisposable
     /// the request's upload URL. The server keeps serving meanwhile. <see cref="PrepareRequest.Restore"/> is the way back.
     /// </summary>
     Task<CreateBackupResult> CreateBackupAsync(CreateBackupRequest request, CancellationToken cancellationToken);
+
+    /// <summary>The logs users can publish (Trove's guest logs): error, slow-query and whatever else the datastore has.</summary>
+    DatastoreLogSet Logs { get; }
 
     /// <summary>The settings of the configuration file (host paths left out).</summary>
     Task<IReadOnlyDictionary<string, string>> GetConfigurationAsync(CancellationToken cancellationToken);

@@ -100,6 +100,15 @@ public sealed class GuestClient(IMessageBus bus, string instanceId, TimeSpan? ti
     public async Task<ReplicationReport> DemoteAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
         HoardJson.FromElement<ReplicationReport>(await bus.CallAsync(_topic, GuestMethods.Demote, null, timeout, cancellationToken));
 
+    public async Task<IReadOnlyList<GuestLogInfo>> ListGuestLogsAsync(CancellationToken cancellationToken) =>
+        HoardJson.FromElement<GuestLogList>(await CallAsync(GuestMethods.ListGuestLogs, null, cancellationToken)).Logs;
+
+    public async Task<GuestLogInfo> SetGuestLogAsync(string name, bool enabled, CancellationToken cancellationToken) =>
+        HoardJson.FromElement<GuestLogInfo>(await CallAsync(GuestMethods.SetGuestLog, HoardJson.ToElement(new SetGuestLogRequest(name, enabled)), cancellationToken));
+
+    public async Task<GuestLogChunk> ReadGuestLogAsync(ReadGuestLogRequest request, CancellationToken cancellationToken) =>
+        HoardJson.FromElement<GuestLogChunk>(await CallAsync(GuestMethods.ReadGuestLog, HoardJson.ToElement(request), cancellationToken));
+
     private Task<JsonElement?> CallAsync(string method, JsonElement? args, CancellationToken cancellationToken) =>
         bus.CallAsync(_topic, method, args, _timeout, cancellationToken);
 }

@@ -207,6 +207,12 @@ internal static class IdentityApi
                 ["type"] = "identity", ["name"] = "keystone", ["id"] = "hoard-identity",
                 ["endpoints"] = Endpoints("identity", $"{options.BaseUrl}/v3"),
             },
+            new JsonObject
+            {
+                // Published guest logs only (GuestLogObjectsApi), for openstack database log tail|save.
+                ["type"] = "object-store", ["name"] = "swift", ["id"] = "hoard-object-store",
+                ["endpoints"] = Endpoints("object-store", GuestLogObjectsApi.AccountUrl(options.BaseUrl, projectId)),
+            },
         ];
     }
 

@@ -133,6 +133,7 @@ internal static class HoardServerExtensions
         app.MapDatabasesApi();
         app.MapUsersApi();
         app.MapRootApi();
+        app.MapGuestLogApi();
         app.MapConfigurationsApi();
         app.MapQuotasApi();
         app.MapMgmtApi();

@@ -13,7 +13,7 @@ internal static partial class MariaDbConfigTemplate
     /// <summary>Settings the guest depends on to find and control its server; an override would cut it off.</summary>
     private static readonly HashSet<string> ProtectedKeys = new(StringComparer.Ordinal)
     {
-        "datadir", "socket", "pid_file", "port", "bind_address", "log_error", "user", "basedir", "plugin_dir",
+        "datadir", "socket", "pid_file", "port", "bind_address", "log_error", "slow_query_log_file", "general_log_file", "user", "basedir", "plugin_dir",
         "init_file", "secure_file_priv", "skip_grant_tables", "skip_networking", "tmpdir", "log_bin", "log_bin_index", "log_basename",
         "relay_log", "log_slave_updates", "gtid_strict_mode", "read_only", "rpl_semi_sync_slave_enabled",
         "rpl_semi_sync_master_enabled", "rpl_semi_sync_master_wait_no_slave", "rpl_semi_sync_master_timeout", "rpl_semi_sync_master_wait_point",
@@ -56,6 +56,8 @@ internal static partial class MariaDbConfigTemplate
             new("socket", paths.Socket),
             new("pid_file", paths.PidFile),
             new("log_error", paths.ErrorLog),
+            new("slow_query_log_file", paths.SlowQueryLog),
+            new("general_log_file", paths.GeneralLog),
             new("secure_file_priv", paths.SecureFiles),
             // Private temporary files: servers sharing /tmp collide on their temporary tables (seen with install-db).
             new("tmpdir", paths.TempFiles),

@@ -18,7 +18,7 @@ internal sealed record RedisPreparePhases(TimeSpan Install, TimeSpan Start, Time
 /// verbs answer <see cref="GuestErrorCodes.NotSupported"/>, which the API turns into 501.
 /// </para>
 /// </summary>
-internal sealed class RedisManager : SupervisedDatastoreManager, IDatastoreManager
+internal sealed partial class RedisManager : SupervisedDatastoreManager, IDatastoreManager
 {
     private readonly RedisOptions _options;
     private readonly GuestConfig _config;

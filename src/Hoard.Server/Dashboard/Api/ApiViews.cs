@@ -53,4 +53,4 @@ public sealed record ReplicationEventView(
 
 public sealed record QuotaView(string Resource, int InUse, int Limit);
 
-public sealed record LogView(string Name, string? Type, string? Status);
+public sealed record LogView(string Name, string? Type, string? Status, string? Published = null, string? Pending = null);
