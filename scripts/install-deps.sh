@@ -7,6 +7,7 @@ packages=(mariadb-server mariadb-client libmariadb3 mariadb-backup postgresql-15
           e2fsprogs mount   # mkfs.ext4, losetup/mount/umount: loopfs volumes
           nftables          # nft: instances' allowed_cidrs
           haproxy           # replication sets' stable write endpoints
+          rabbitmq-server   # the rabbitmq bus transport; its contract tests start a private broker
           chromium          # tests/Hoard.DashboardTests: the dashboard driven by Playwright
           swift-proxy swift-account swift-container swift-object memcached python3-swiftclient)  # scripts/swift-aio.sh: backups to Swift and S3 in tests
 missing=()
