@@ -4,7 +4,7 @@ using Hoard.Core.Identity;
 namespace Hoard.Persistence;
 
 /// <summary>Projects, users, role assignments and tokens of the built-in identity service.</summary>
-public sealed class IdentityStore(StateDb db, TimeProvider time)
+public sealed partial class IdentityStore(StateDb db, TimeProvider time)
 {
     public async Task<Project?> FindProjectAsync(string domainId, string? id, string? name, CancellationToken cancellationToken)
     {

@@ -132,5 +132,12 @@ internal static class Schema
             method TEXT NOT NULL, path TEXT NOT NULL, status INTEGER NOT NULL, request_id TEXT NOT NULL);
         CREATE INDEX ix_audit_log_time ON audit_log (time);
         """,
+        // 11: Keystone's identity admin API: a project's description and a user's default project (no foreign key:
+        // Keystone keeps a user whose default project was deleted). Tokens are revoked by deleting their rows.
+        """
+        ALTER TABLE projects ADD COLUMN description TEXT NOT NULL DEFAULT '';
+        ALTER TABLE users ADD COLUMN default_project_id TEXT;
+        CREATE INDEX ix_tokens_user ON tokens (user_id);
+        """,
     ];
 }

@@ -1,8 +1,10 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using Hoard.Core.Catalog;
 using Hoard.Persistence;
 using Hoard.Server.Hosting;
 using Hoard.Server.Identity;
+using Hoard.Server.RateLimiting;
 using Hoard.Server.Trove;
 using Microsoft.Extensions.Options;
 
@@ -155,14 +157,15 @@ internal static class CatalogApi
     }
 
     /// <summary>Trove's absolute limits of the caller's project and, as Hoard adds (the client prints them too), what it uses.</summary>
-    private static async Task<IResult> LimitsAsync(HttpContext http, QuotaStore quotas, IOptions<HoardOptions> o, CancellationToken ct)
+    private static async Task<IResult> LimitsAsync(HttpContext http, QuotaStore quotas, ProjectRateLimiter rates, IOptions<HoardOptions> o,
+        CancellationToken ct)
     {
         var project = http.Token().ProjectId;
         var limits = await quotas.GetLimitsAsync(project, QuotasApi.Defaults(o.Value), ct);
         var usage = await quotas.GetUsageAsync(project, ct);
         return Reply.Json(new JsonObject
         {
-            ["limits"] = new JsonArray(new JsonObject
+            ["limits"] = new JsonArray([new JsonObject
             {
                 ["verb"] = "ABSOLUTE",
                 ["max_instances"] = limits[QuotaStore.Instances],
@@ -173,7 +176,11 @@ internal static class CatalogApi
                 ["backups_used"] = usage[QuotaStore.Backups],
                 ["volumes_used"] = usage[QuotaStore.Volumes],
                 ["ram_used"] = usage[QuotaStore.Ram],
-            }),
+            }, .. rates.Statuses(project).Select(r => (JsonNode)new JsonObject
+            {
+                ["verb"] = r.Verb, ["uri"] = "*", ["regex"] = ".*", ["value"] = r.Value, ["remaining"] = r.Remaining,
+                ["unit"] = "MINUTE", ["nextAvailable"] = r.NextAvailable.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+            })]),
         });
     }
 }

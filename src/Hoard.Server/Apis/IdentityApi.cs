@@ -4,6 +4,7 @@ using Hoard.Core.Identity;
 using Hoard.Persistence;
 using Hoard.Server.Hosting;
 using Hoard.Server.Identity;
+using Hoard.Server.RateLimiting;
 using Hoard.Server.Trove;
 using Microsoft.Extensions.Options;
 
@@ -11,12 +12,13 @@ namespace Hoard.Server.Apis;
 
 /// <summary>
 /// The Keystone v3 subset that OpenStack clients need to log in: discovery, password (and token) authentication
-/// scoped to a project, token validation and revocation, and a catalog whose <c>database</c> endpoint is this server.
+/// scoped to a project, token validation and revocation, and a catalog whose <c>database</c> endpoint is this server;
+/// and the admin API's domains, projects, users and roles (Identity*Api).
 /// </summary>
 internal static class IdentityApi
 {
-    public const string DomainId = "default";
-    public const string DomainName = "Default";
+    public const string DomainId = KeystoneBodies.DomainId;
+    public const string DomainName = KeystoneBodies.DomainName;
 
     public static void MapIdentityApi(this IEndpointRouteBuilder app)
     {
@@ -25,9 +27,14 @@ internal static class IdentityApi
         app.MapGet("/v3/auth/tokens", ValidateAsync);
         app.MapMethods("/v3/auth/tokens", ["HEAD"], ValidateAsync);
         app.MapDelete("/v3/auth/tokens", RevokeAsync);
+        var admin = app.MapGroup("/v3").AddEndpointFilter(KeystoneCaller.Authenticate).AddEndpointFilter(KeystoneInput.Filter);
+        admin.MapIdentityDomainsApi();
+        admin.MapIdentityProjectsApi();
+        admin.MapIdentityUsersApi();
+        admin.MapIdentityRolesApi();
     }
 
-    private static IResult Discovery(IOptions<HoardOptions> options) => Json(new JsonObject
+    private static IResult Discovery(IOptions<HoardOptions> options) => KeystoneReply.Json(new JsonObject
     {
         ["version"] = new JsonObject
         {
@@ -40,7 +47,7 @@ internal static class IdentityApi
         },
     });
 
-    private static async Task<IResult> IssueAsync(HttpRequest request, IdentityStore store, TokenService tokens,
+    private static async Task<IResult> IssueAsync(HttpRequest request, IdentityStore store, TokenService tokens, LoginThrottle throttle,
         IOptions<HoardOptions> options, CancellationToken cancellationToken)
     {
         JsonObject? auth;
@@ -57,7 +64,7 @@ internal static class IdentityApi
         var methods = (identity?["methods"] as JsonArray)?.Select(m => m?.ToString()).ToList() ?? [];
         if (identity is null || methods.Count == 0)
         {
-            return Error(400, "Bad Request", "Expecting to find identity in auth.");
+            return KeystoneReply.Error(400, "Bad Request", "Expecting to find identity in auth.");
         }
 
         UserAccount? user = null;
@@ -66,9 +73,11 @@ internal static class IdentityApi
             var domain = DomainOf(u["domain"] as JsonObject);
             var password = u["password"]?.ToString() ?? "";
             user = domain is null ? null : await store.FindUserAsync(domain, u["id"]?.ToString(), u["name"]?.ToString(), cancellationToken);
-            if (user is null || !user.Enabled || !PasswordHasher.Verify(password, user.PasswordHash))
+            // A locked-out name is refused even with the right password, exactly as a wrong one is.
+            var verified = user is not null && user.Enabled && PasswordHasher.Verify(password, user.PasswordHash);
+            if (!throttle.Admit(domain, u["id"]?.ToString(), u["name"]?.ToString(), verified) || user is null)
             {
-                return Unauthorized();
+                return KeystoneReply.Unauthorized();
             }
         }
         else if (methods.Contains("token") && identity["token"]?["id"]?.ToString() is { } existing)
@@ -77,12 +86,12 @@ internal static class IdentityApi
             user = info is null ? null : await store.FindUserAsync(DomainId, info.UserId, null, cancellationToken);
             if (user is null)
             {
-                return Unauthorized();
+                return KeystoneReply.Unauthorized();
             }
         }
         else
         {
-            return Unauthorized();
+            return KeystoneReply.Unauthorized();
         }
 
         var scope = auth?["scope"]?["project"] as JsonObject;
@@ -104,12 +113,12 @@ internal static class IdentityApi
 
         if (project is null || !project.Enabled || (await store.GetRolesAsync(user.Id, project.Id, cancellationToken)).Count == 0)
         {
-            return Unauthorized();
+            return KeystoneReply.Unauthorized();
         }
 
         var (token, tokenInfo) = await tokens.IssueAsync(user, project, cancellationToken);
         request.HttpContext.Response.Headers["X-Subject-Token"] = token;
-        return Json(TokenBody(tokenInfo, methods, options.Value), 201);
+        return KeystoneReply.Json(TokenBody(tokenInfo, methods, options.Value), 201);
     }
 
     private static async Task<IResult> ValidateAsync(HttpRequest request, TokenService tokens, IOptions<HoardOptions> options,
@@ -118,18 +127,18 @@ internal static class IdentityApi
         var caller = await tokens.ValidateAsync(request.Headers["X-Auth-Token"].ToString(), cancellationToken);
         if (caller is null)
         {
-            return Unauthorized();
+            return KeystoneReply.Unauthorized();
         }
 
         var subjectToken = request.Headers["X-Subject-Token"].ToString();
         var subject = await tokens.ValidateAsync(subjectToken, cancellationToken);
         if (subject is null)
         {
-            return Error(404, "Not Found", "Could not find token.");
+            return KeystoneReply.Error(404, "Not Found", "Could not find token.");
         }
 
         request.HttpContext.Response.Headers["X-Subject-Token"] = subjectToken;
-        return Json(TokenBody(subject, ["password"], options.Value));
+        return KeystoneReply.Json(TokenBody(subject, ["password"], options.Value));
     }
 
     private static async Task<IResult> RevokeAsync(HttpRequest request, TokenService tokens, CancellationToken cancellationToken)
@@ -137,19 +146,19 @@ internal static class IdentityApi
         var caller = await tokens.ValidateAsync(request.Headers["X-Auth-Token"].ToString(), cancellationToken);
         if (caller is null)
         {
-            return Unauthorized();
+            return KeystoneReply.Unauthorized();
         }
 
         var subject = request.Headers["X-Subject-Token"].ToString();
         var info = await tokens.ValidateAsync(subject, cancellationToken);
         if (info is null)
         {
-            return Error(404, "Not Found", "Could not find token.");
+            return KeystoneReply.Error(404, "Not Found", "Could not find token.");
         }
 
         if (info.UserId != caller.UserId && !caller.IsAdmin)
         {
-            return Error(403, "Forbidden", "You are not authorized to perform the requested action.");
+            return KeystoneReply.Forbidden();
         }
 
         await tokens.RevokeAsync(subject, cancellationToken);
@@ -217,12 +226,4 @@ internal static class IdentityApi
     }
 
     private static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.ffffffZ", CultureInfo.InvariantCulture);
-
-    private static IResult Unauthorized() => Error(401, "Unauthorized", "The request you have made requires authentication.");
-
-    private static IResult Error(int code, string title, string message) =>
-        Json(new JsonObject { ["error"] = new JsonObject { ["code"] = code, ["title"] = title, ["message"] = message } }, code);
-
-    private static IResult Json(JsonNode body, int status = 200) =>
-        Results.Text(body.ToJsonString(Reply.Output), "application/json", System.Text.Encoding.UTF8, status);
 }

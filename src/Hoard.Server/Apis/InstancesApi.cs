@@ -331,8 +331,14 @@ internal static class InstancesApi
     {
         var token = http.Token();
         Policy.RequireWriter(http);
-        var instance = await access.GetAsync(http, id, cancellationToken);
         var body = await Body.ReadAsync(http.Request, cancellationToken);
+        if (body.ContainsKey("reset_status") && !token.IsAdmin)
+        {
+            // Admin-only whichever instance is named, so a refusal tells nothing about whether it exists.
+            throw TroveFault.Unauthorized("User does not have admin privileges.");
+        }
+
+        var instance = await access.GetAsync(http, id, cancellationToken);
         if (body.Count != 1)
         {
             throw TroveFault.BadRequest("The action body must contain exactly one action.");

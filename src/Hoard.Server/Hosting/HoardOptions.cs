@@ -106,6 +106,12 @@ public sealed class HoardOptions
     /// <summary><c>json</c>: hoard-server and its guests write one JSON object per log line (for log shippers); else plain text.</summary>
     public string LogFormat { get; set; } = "text";
 
+    /// <summary>Per-project requests per minute, per verb.</summary>
+    public RateLimiting.RateLimitOptions RateLimits { get; set; } = new();
+
+    /// <summary>Refusing password logins for a while after repeated wrong passwords.</summary>
+    public RateLimiting.LoginLockoutOptions LoginLockout { get; set; } = new();
+
     public bool JsonLogs => string.Equals(LogFormat, "json", StringComparison.OrdinalIgnoreCase);
 
     public string BaseUrl => (PublicUrl ?? Listen).TrimEnd('/');

@@ -10,6 +10,7 @@ using Hoard.Server.Conductor;
 using Hoard.Server.Dashboard;
 using Hoard.Server.Identity;
 using Hoard.Server.Observability;
+using Hoard.Server.RateLimiting;
 using Hoard.Server.TaskManager;
 using Hoard.Server.TaskManager.Replication;
 using Hoard.Server.TaskManager.Workflows;
@@ -34,6 +35,8 @@ internal static class HoardServerExtensions
         services.AddSingleton<CatalogStore>();
         services.AddSingleton<ConfigurationStore>();
         services.AddSingleton<QuotaStore>();
+        services.AddSingleton<ProjectRateLimiter>();
+        services.AddSingleton<LoginThrottle>();
         services.AddSingleton<IdentityStore>();
         services.AddSingleton<ConductorStore>();
         services.AddSingleton<WorkflowStore>();
@@ -127,6 +130,7 @@ internal static class HoardServerExtensions
         app.UseMiddleware<FaultMiddleware>();
         app.UseRouting();
         app.UseMiddleware<TroveAuthMiddleware>();
+        app.UseMiddleware<ProjectRateLimitMiddleware>();
         app.MapCatalogApi();
         app.MapIdentityApi();
         app.MapInstancesApi();

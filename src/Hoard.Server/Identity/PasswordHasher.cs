@@ -5,7 +5,8 @@ namespace Hoard.Server.Identity;
 /// <summary>PBKDF2-SHA256 with a per-password salt, stored as <c>pbkdf2-sha256$iterations$salt$hash</c>.</summary>
 internal static class PasswordHasher
 {
-    private const int Iterations = 100_000;
+    // OWASP 2023 minimum for PBKDF2-HMAC-SHA256; stored hashes carry their own count, so older ones still verify.
+    private const int Iterations = 600_000;
     private const int SaltBytes = 16;
     private const int HashBytes = 32;
 

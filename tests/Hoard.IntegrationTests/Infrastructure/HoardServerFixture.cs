@@ -184,7 +184,7 @@ public sealed class HoardServerFixture : IAsyncLifetime
         Assert.Equal(BaseUrl + "/v3", OpenRc.GetValueOrDefault("OS_AUTH_URL"));
     }
 
-    /// <summary>There is no identity admin API yet, so the second project goes straight into the state DB (WAL lets both write).</summary>
+    /// <summary>The second project and its users go straight into the state DB (WAL lets both write): faster than the identity admin API, which TenancyAdminTests covers.</summary>
     private async Task SeedOtherProjectAsync()
     {
         var identity = new IdentityStore(new StateDb(Path.Combine(DataDir, "state.db")), TimeProvider.System);

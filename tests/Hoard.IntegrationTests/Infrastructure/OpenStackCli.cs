@@ -4,7 +4,21 @@ namespace Hoard.IntegrationTests.Infrastructure;
 internal static class OpenStackCli
 {
     /// <summary>Runs <c>openstack</c> with the server's admin-openrc.sh credentials and nothing else from the caller's OS_* settings.</summary>
-    public static Task<ProcessResult> RunAsync(HoardServerFixture server, params string[] arguments)
+    public static Task<ProcessResult> RunAsync(HoardServerFixture server, params string[] arguments) =>
+        RunAsync(server.OpenRc, arguments);
+
+    /// <summary>Runs <c>openstack</c> as another user: the admin's openrc with that user's name, password and project.</summary>
+    public static Task<ProcessResult> RunAsAsync(HoardServerFixture server, string user, string password, string project,
+        params string[] arguments)
+    {
+        var openRc = new Dictionary<string, string>(server.OpenRc)
+        {
+            ["OS_USERNAME"] = user, ["OS_PASSWORD"] = password, ["OS_PROJECT_NAME"] = project,
+        };
+        return RunAsync(openRc, arguments);
+    }
+
+    private static Task<ProcessResult> RunAsync(IReadOnlyDictionary<string, string> openRc, string[] arguments)
     {
         var environment = new Dictionary<string, string?>();
         foreach (var key in Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(k => k.StartsWith("OS_", StringComparison.Ordinal)))
@@ -12,7 +26,7 @@ internal static class OpenStackCli
             environment[key] = null;
         }
 
-        foreach (var (key, value) in server.OpenRc)
+        foreach (var (key, value) in openRc)
         {
             environment[key] = value;
         }
