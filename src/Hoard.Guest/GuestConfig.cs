@@ -5,7 +5,7 @@ namespace Hoard.Guest;
 
 /// <summary>
 /// Written by the compute provider into the instance directory (mode 0600, owned by the guest's OS user).
-/// The bus secret lives here, never in process arguments.
+/// The bus secret and the broker URL (with its password) live here, never in process arguments.
 /// </summary>
 internal sealed record GuestConfig
 {
@@ -13,6 +13,9 @@ internal sealed record GuestConfig
     public required string Manager { get; init; }
     public required string BusSocket { get; init; }
     public required string BusSecret { get; init; }
+    /// <summary>When set, the guest joins the RabbitMQ bus at this broker instead of <see cref="BusSocket"/>.</summary>
+    public Uri? RabbitMqUrl { get; init; }
+
     public required string Address { get; init; }
     public required int Port { get; init; }
     public required InstancePaths Paths { get; init; }

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using Hoard.Guest.Datastores;
-using Hoard.Messaging.Embedded;
+using Hoard.Contracts.Bus;
 
 namespace Hoard.Guest;
 
@@ -24,8 +24,17 @@ internal static class Program
         using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stopping.Cancel(); });
         using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stopping.Cancel(); });
 
-        await using var bus = new EmbeddedBusClient(config.BusSocket, config.InstanceId, config.BusSecret, TimeProvider.System, log);
-        bus.Start();
+        IMessageBus bus;
+        try
+        {
+            bus = await GuestBus.ConnectAsync(config, log, stopping.Token);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            return 0;
+        }
+
+        await using var busLifetime = (IAsyncDisposable)bus;
         await using var manager = DatastoreManagers.Create(config, log);
         var agent = new GuestAgent(config, bus, manager, log, TimeProvider.System);
         try

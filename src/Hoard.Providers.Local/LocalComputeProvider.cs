@@ -130,7 +130,7 @@ public sealed partial class LocalComputeProvider(
         }
 
         var config = new GuestLaunchConfig(launch.InstanceId, launch.Manager, options.BusSocket, launch.BusSecret,
-            launch.Address, launch.Port, paths, options.HeartbeatIntervalSeconds, cache, options.JsonLogs);
+            launch.Address, launch.Port, paths, options.HeartbeatIntervalSeconds, cache, options.JsonLogs, options.RabbitMqUrl);
         await using (var stream = new FileStream(configPath, new FileStreamOptions
                      {
                          Mode = FileMode.Create, Access = FileAccess.Write,

@@ -9,6 +9,12 @@ public sealed class LocalOptions
     /// <summary>Unix socket of the embedded bus that guests connect to.</summary>
     public required string BusSocket { get; set; }
 
+    /// <summary>
+    /// The RabbitMQ broker guests connect to instead of <see cref="BusSocket"/>; null for the embedded bus. It carries a
+    /// password: guests get it only in their 0600 config file.
+    /// </summary>
+    public Uri? RabbitMqUrl { get; set; }
+
     /// <summary>Path of hoard-guest.dll; by default the one next to the server.</summary>
     public string? GuestAssembly { get; set; }
 

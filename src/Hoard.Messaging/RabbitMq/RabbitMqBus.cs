@@ -46,9 +46,9 @@ public sealed partial class RabbitMqBus : IMessageBus, IAsyncDisposable
 
     /// <summary>Connects, retrying until the broker answers or <paramref name="cancellationToken"/> fires.</summary>
     public static async Task<RabbitMqBus> ConnectAsync(RabbitMqOptions options, TimeProvider? time = null,
-        ILogger<RabbitMqBus>? logger = null, CancellationToken cancellationToken = default)
+        ILogger? logger = null, CancellationToken cancellationToken = default)
     {
-        var log = (ILogger?)logger ?? NullLogger<RabbitMqBus>.Instance;
+        var log = logger ?? NullLogger<RabbitMqBus>.Instance;
         var factory = new ConnectionFactory
         {
             Uri = options.Url,

@@ -86,6 +86,14 @@ public sealed class HoardOptions
     /// </summary>
     public string? BackupTransferUrl { get; set; }
 
+    /// <summary>
+    /// The message bus between the server and its guests: <c>embedded</c> (a Unix socket of this server) or
+    /// <c>rabbitmq</c> (section <c>Hoard:RabbitMq</c>; its URL carries a password, so it belongs in the environment).
+    /// </summary>
+    public string Bus { get; set; } = "embedded";
+
+    public RabbitMqSettings RabbitMq { get; set; } = new();
+
     /// <summary>Path of hoard-guest.dll (defaults to the one next to the server).</summary>
     public string? GuestAssembly { get; set; }
 

@@ -1,8 +1,6 @@
-using Hoard.Contracts.Bus;
 using Hoard.Core.Backups;
 using Hoard.Core.Compute;
 using Hoard.Core.Workflows;
-using Hoard.Messaging.Embedded;
 using Hoard.Persistence;
 using Hoard.Providers.Local;
 using Hoard.Server.Apis;
@@ -21,7 +19,7 @@ namespace Hoard.Server.Hosting;
 
 internal static class HoardServerExtensions
 {
-    /// <summary>Composition root: the embedded defaults (SQLite, embedded bus, local compute, loopfs volumes when root, else directories).</summary>
+    /// <summary>Composition root: the embedded defaults (SQLite, embedded bus unless Hoard:Bus says rabbitmq, local compute, loopfs volumes when root, else directories).</summary>
     public static WebApplicationBuilder AddHoard(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -45,12 +43,7 @@ internal static class HoardServerExtensions
         services.AddSingleton<TokenService>();
         services.AddSingleton<InstanceAccess>();
 
-        services.AddSingleton<EmbeddedBus>(sp => new EmbeddedBus(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<EmbeddedBus>>()));
-        services.AddSingleton<IMessageBus>(sp => sp.GetRequiredService<EmbeddedBus>());
-        services.AddSingleton<IBusAuthenticator, InstanceBusAuthenticator>();
-        services.AddSingleton(sp => new EmbeddedBusListener(sp.GetRequiredService<EmbeddedBus>(),
-            sp.GetRequiredService<IOptions<HoardOptions>>().Value.BusSocket, sp.GetRequiredService<IBusAuthenticator>(),
-            sp.GetRequiredService<ILogger<EmbeddedBusListener>>()));
+        services.AddHoardBus(options);
 
         services.AddSingleton(sp =>
         {
@@ -59,6 +52,7 @@ internal static class HoardServerExtensions
             {
                 DataDir = o.DataDir, BusSocket = o.BusSocket, GuestAssembly = o.GuestAssembly, OsUser = o.OsUser,
                 HeartbeatIntervalSeconds = o.HeartbeatIntervalSeconds, LoopbackSecondOctet = o.LoopbackSecondOctet, JsonLogs = o.JsonLogs,
+                RabbitMqUrl = BusSelection.BrokerUrl(o),
             };
         });
         services.AddSingleton<OsAccount>();
@@ -106,7 +100,6 @@ internal static class HoardServerExtensions
         services.AddSingleton<ConfigurationApplier>();
         services.AddSingleton<WorkflowEngine>();
 
-        services.AddHostedService<BusListenerService>();
         services.AddHostedService<ConductorService>();
         services.AddHostedService<TaskManagerService>();
         services.AddHostedService<OrphanedTaskReaper>();

@@ -1,3 +1,4 @@
+using Hoard.Contracts.Bus;
 using Hoard.Core.Instances;
 using Hoard.Messaging.Embedded;
 using Hoard.Persistence;
@@ -15,7 +16,7 @@ internal sealed class ScrapeRefresher(
     InstanceStore instances,
     CatalogStore catalog,
     WorkflowStore workflows,
-    EmbeddedBus bus,
+    IMessageBus bus,
     InstanceMetricsHistory history,
     TimeProvider time)
 {
@@ -49,7 +50,9 @@ internal sealed class ScrapeRefresher(
         GaugeSeries.Replace(metrics.HeartbeatAge, live
             .Where(i => i.ServiceStatusUpdated is not null)
             .Select(i => (new[] { i.Id }, Math.Max(0, (now - i.ServiceStatusUpdated!.Value).TotalSeconds))));
-        GaugeSeries.Replace(metrics.BusBacklog, bus.Backlogs().Select(b => (new[] { b.Key }, (double)b.Value)));
+        // Only the embedded bus keeps its backlogs in this process; RabbitMQ's queue depths are the broker's to report.
+        var backlogs = bus is EmbeddedBus embedded ? embedded.Backlogs() : [];
+        GaugeSeries.Replace(metrics.BusBacklog, backlogs.Select(b => (new[] { b.Key }, (double)b.Value)));
 
         var latest = live
             .Select(i => (Labels: new[] { i.Id, datastores.GetValueOrDefault(i.DatastoreVersionId, "unknown") }, Sample: history.Latest(i.Id)))

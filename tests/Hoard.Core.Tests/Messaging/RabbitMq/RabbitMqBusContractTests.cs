@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Hoard.Contracts.Bus;
 using Hoard.Messaging.RabbitMq;
+using Hoard.Tests.Shared;
 
 namespace Hoard.Core.Tests.Messaging.RabbitMq;
 

@@ -1,3 +1,5 @@
+using Hoard.Tests.Shared;
+
 namespace Hoard.Core.Tests.Messaging.RabbitMq;
 
 /// <summary>Starting RabbitMQ takes seconds: every test that needs it shares one broker.</summary>

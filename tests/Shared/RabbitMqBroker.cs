@@ -4,11 +4,12 @@ using System.Net.Sockets;
 using Hoard.Messaging.RabbitMq;
 using RabbitMQ.Client;
 
-namespace Hoard.Core.Tests.Messaging.RabbitMq;
+namespace Hoard.Tests.Shared;
 
 /// <summary>
 /// A private RabbitMQ from Debian's package, on 127.0.0.1 at random ports with its own temp dir, node name and epmd
 /// (host-notes §5), started once per test run. Skipped, saying why, where rabbitmq-server is not installed.
+/// Linked into the test projects that need it.
 /// </summary>
 public sealed class RabbitMqBroker : IAsyncLifetime
 {
