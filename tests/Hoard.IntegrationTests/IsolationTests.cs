@@ -28,7 +28,6 @@ public sealed class IsolationTests(HoardServerFixture server)
     [InlineData("DELETE", "")]
     [InlineData("PUT", "", """{"instance":{"name":"stolen"}}""")]
     [InlineData("POST", "/action", """{"restart":{}}""")]
-    [InlineData("POST", "/action", """{"reset_status":{}}""")]
     [InlineData("GET", "/databases")]
     [InlineData("POST", "/databases", """{"databases":[{"name":"intruder"}]}""")]
     [InlineData("DELETE", "/databases/shop")]
@@ -50,6 +49,21 @@ public sealed class IsolationTests(HoardServerFixture server)
         AuthTests.AssertFault(response, 404, "itemNotFound");
         Assert.Equal(before, await StateAsync(shared.Id));
         await MariaDbClient.QueryOkAsync(shared.Ip, "app", SharedInstance.AppPassword, "shop", "SELECT 1");
+    }
+
+    /// <summary>reset_status is admin-only: a non-admin is refused before the instance is looked up, so the refusal is
+    /// the same whether it exists or not (docs/policy.md), and nothing changes.</summary>
+    [Fact]
+    public async Task OtherProject_ResetStatus_IsRefusedAsNotAdmin_AndChangesNothing()
+    {
+        var shared = await server.GetSharedInstanceAsync();
+        var before = await StateAsync(shared.Id);
+
+        var response = await Client.SendAsync(HttpMethod.Post, TroveClient.ProjectPath(server.Other, $"instances/{shared.Id}/action"),
+            server.Other.Token, """{"reset_status":{}}""");
+
+        AuthTests.AssertFault(response, 401, "unauthorized");
+        Assert.Equal(before, await StateAsync(shared.Id));
     }
 
     [Fact]
