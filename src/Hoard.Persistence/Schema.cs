@@ -139,5 +139,25 @@ internal static class Schema
         ALTER TABLE users ADD COLUMN default_project_id TEXT;
         CREATE INDEX ix_tokens_user ON tokens (user_id);
         """,
+        // 12: distributed mode and automation. A workflow is claimed by one task manager (owner) for a lease it renews
+        // while it runs; another takes it over once the lease has expired. hosts: the machines of the `hosts` compute
+        // provider, with the capacity their host agents report; instances.host is where one was placed (NULL: local).
+        // application_credentials: Keystone's secrets for automation (roles a JSON array of names, a subset of the
+        // user's); a token issued from one names it, so deleting the credential revokes its tokens.
+        """
+        ALTER TABLE workflows ADD COLUMN owner TEXT;
+        ALTER TABLE workflows ADD COLUMN lease_expires TEXT;
+        ALTER TABLE instances ADD COLUMN host TEXT;
+        CREATE INDEX ix_instances_host ON instances (host) WHERE deleted = 0 AND host IS NOT NULL;
+        CREATE TABLE hosts (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, address TEXT NOT NULL, ram_mb INTEGER NOT NULL,
+            disk_gb INTEGER NOT NULL, free_ram_mb INTEGER NOT NULL, free_disk_gb INTEGER NOT NULL, status TEXT NOT NULL,
+            last_seen TEXT, created TEXT NOT NULL, updated TEXT NOT NULL);
+        CREATE TABLE application_credentials (id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            project_id TEXT NOT NULL, name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '', secret_hash TEXT NOT NULL,
+            roles TEXT NOT NULL, unrestricted INTEGER NOT NULL DEFAULT 0, expires_at TEXT, created TEXT NOT NULL,
+            UNIQUE (user_id, name));
+        ALTER TABLE tokens ADD COLUMN application_credential_id TEXT;
+        CREATE INDEX ix_tokens_application_credential ON tokens (application_credential_id) WHERE application_credential_id IS NOT NULL;
+        """,
     ];
 }
