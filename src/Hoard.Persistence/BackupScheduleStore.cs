@@ -134,7 +134,7 @@ public sealed class BackupScheduleStore(StateDb db, TimeProvider time)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
         var rows = await connection.QueryAsync<(string Id, string? ParentId, string Status, string Created, long Scheduled)>(
-            "SELECT b.id, b.parent_id, b.status, b.created, EXISTS (SELECT 1 FROM backup_schedule_runs r WHERE r.backup_id = b.id) " +
+            "SELECT b.id, b.parent_id, b.status, b.created, (SELECT COUNT(*) FROM backup_schedule_runs r WHERE r.backup_id = b.id) " +
             "FROM backups b WHERE b.instance_id = @instanceId AND b.deleted = 0", new { instanceId });
         return [.. rows.Select(r => new RetentionCandidate(r.Id, r.ParentId, r.Status,
             DateTimeOffset.Parse(r.Created, System.Globalization.CultureInfo.InvariantCulture), r.Scheduled != 0))];
@@ -159,7 +159,7 @@ public sealed class BackupScheduleStore(StateDb db, TimeProvider time)
         await connection.ExecuteAsync(
             "DELETE FROM backup_schedule_runs WHERE instance_id = @instanceId AND status NOT IN ('STARTING', 'WAITING', 'RUNNING') " +
             "AND due < (SELECT MIN(due) FROM (SELECT due FROM backup_schedule_runs WHERE instance_id = @instanceId " +
-            "ORDER BY due DESC LIMIT @RunsKept)) " +
+            "ORDER BY due DESC LIMIT @RunsKept) AS kept) " +
             "AND (backup_id IS NULL OR backup_id NOT IN (SELECT id FROM backups WHERE deleted = 0))", new { instanceId, RunsKept }, tx);
         await connection.ExecuteAsync(
             "DELETE FROM backup_schedules WHERE instance_id = @instanceId " +

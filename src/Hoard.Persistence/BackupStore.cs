@@ -1,4 +1,3 @@
-using System.Data;
 using Dapper;
 using Hoard.Core.Backups;
 using Hoard.Core.Instances;
@@ -28,9 +27,10 @@ public sealed class BackupStore(StateDb db, TimeProvider time)
         CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
-        await using var tx = await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await db.LockAsync(connection, tx, QuotaStore.LockKey(backup.ProjectId), cancellationToken);
         var changed = await connection.ExecuteAsync(
-            "UPDATE instances SET task = @task, updated = @now WHERE id = @id AND deleted = 0 AND task IN @allowed",
+            $"UPDATE instances SET task = @task, updated = @now WHERE id = @id AND deleted = 0 AND {db.In("task", "allowed")}",
             new
             {
                 id = backup.InstanceId, task = task.ToString(), now = Ts.Of(time.GetUtcNow()),
@@ -114,9 +114,11 @@ public sealed class BackupStore(StateDb db, TimeProvider time)
     public async Task<string?> FindRestoringInstanceAsync(string id, CancellationToken cancellationToken, string? exceptInstanceId = null)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
-        return await connection.ExecuteScalarAsync<string?>(
-            "SELECT w.instance_id FROM workflows w WHERE w.status = 'RUNNING' AND json_valid(w.data) AND w.instance_id IS NOT @exceptInstanceId " +
-            "AND EXISTS (SELECT 1 FROM json_each(w.data, '$.restore_layers') l WHERE l.value = @id) LIMIT 1", new { id, exceptInstanceId });
+        // Read in C#, not with the databases' differing JSON functions: running workflows are few.
+        var running = await connection.QueryAsync<(string InstanceId, string Data)>(
+            "SELECT instance_id, data FROM workflows WHERE status = 'RUNNING' AND instance_id IS DISTINCT FROM @exceptInstanceId ORDER BY created",
+            new { exceptInstanceId });
+        return running.FirstOrDefault(w => WorkflowData.Strings(w.Data, "restore_layers").Contains(id)).InstanceId;
     }
 
     /// <summary>NEW → BUILDING, once: false when the backup was already started (or ended) before.</summary>

@@ -48,7 +48,7 @@ public sealed class CatalogStore(StateDb db)
                 "capabilities = excluded.capabilities, parameters = excluded.parameters",
                 new
                 {
-                    v.Id, DatastoreId = definition.Id, v.Name, v.Version, v.Manager, v.Active,
+                    v.Id, DatastoreId = definition.Id, v.Name, v.Version, v.Manager, Active = v.Active ? 1 : 0,
                     Capabilities = JsonSerializer.Serialize(v.Capabilities, CatalogJson.Default.DatastoreCapabilities),
                     Parameters = JsonSerializer.Serialize(v.Parameters ?? [], CatalogJson.Default.IReadOnlyListConfigurationParameter),
                 }, tx);

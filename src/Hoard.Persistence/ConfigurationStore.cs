@@ -56,11 +56,19 @@ public sealed class ConfigurationStore(StateDb db, TimeProvider time)
     public async Task<bool> TryDeleteAsync(string id, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
-        return await connection.ExecuteAsync(
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        // On PostgreSQL an attach could commit between this statement's look at the instances and its change.
+        await db.LockAsync(connection, tx, LockKey(id), cancellationToken);
+        var deleted = await connection.ExecuteAsync(
             "UPDATE configurations SET deleted = 1, deleted_at = @now, updated = @now WHERE id = @id AND deleted = 0 " +
             "AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.configuration_id = configurations.id AND i.deleted = 0)",
-            new { id, now = Ts.Of(time.GetUtcNow()) }) > 0;
+            new { id, now = Ts.Of(time.GetUtcNow()) }, tx) > 0;
+        await tx.CommitAsync(cancellationToken);
+        return deleted;
     }
+
+    /// <summary>What <see cref="StateDb.LockAsync"/> takes around deleting a group and attaching it to an instance.</summary>
+    internal static string LockKey(string configurationId) => "configuration " + configurationId;
 
     /// <summary>The live instances a group is attached to, oldest first, starting after <paramref name="marker"/>.</summary>
     public async Task<IReadOnlyList<(string Id, string Name)>> ListInstancesAsync(string id, int limit, string? marker,

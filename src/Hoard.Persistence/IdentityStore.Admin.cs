@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Dapper;
 
 namespace Hoard.Persistence;
@@ -31,9 +32,13 @@ public sealed partial class IdentityStore
     {
         await using var connection = await db.OpenAsync(cancellationToken);
         return await connection.ExecuteAsync(
-            "INSERT OR IGNORE INTO projects (id, name, domain_id, enabled, description, created) " +
-            "VALUES (@Id, @Name, @DomainId, @Enabled, @Description, @now)",
-            new { project.Id, project.Name, project.DomainId, project.Enabled, project.Description, now = Ts.Of(time.GetUtcNow()) }) == 1;
+            "INSERT INTO projects (id, name, domain_id, enabled, description, created) " +
+            "VALUES (@Id, @Name, @DomainId, @Enabled, @Description, @now) ON CONFLICT DO NOTHING",
+            new
+            {
+                project.Id, project.Name, project.DomainId, Enabled = project.Enabled ? 1 : 0, project.Description,
+                now = Ts.Of(time.GetUtcNow()),
+            }) == 1;
     }
 
     /// <summary>False when the new name is taken. Disabling a project revokes every token scoped to it.</summary>
@@ -48,8 +53,18 @@ public sealed partial class IdentityStore
             return false;
         }
 
-        await connection.ExecuteAsync(
-            "UPDATE projects SET name = @Name, enabled = @Enabled, description = @Description WHERE id = @Id", project, transaction);
+        try
+        {
+            await connection.ExecuteAsync(
+                "UPDATE projects SET name = @Name, enabled = @Enabled, description = @Description WHERE id = @Id",
+                new { project.Id, project.Name, Enabled = project.Enabled ? 1 : 0, project.Description }, transaction);
+        }
+        catch (DbException e) when (StateDb.IsUniqueViolation(e))
+        {
+            // Another request took the name since the check (PostgreSQL runs such transactions side by side).
+            return false;
+        }
+
         if (!project.Enabled)
         {
             await connection.ExecuteAsync("DELETE FROM tokens WHERE project_id = @Id", project, transaction);
@@ -88,9 +103,13 @@ public sealed partial class IdentityStore
     {
         await using var connection = await db.OpenAsync(cancellationToken);
         return await connection.ExecuteAsync(
-            "INSERT OR IGNORE INTO users (id, name, domain_id, password_hash, enabled, default_project_id, created) " +
-            "VALUES (@Id, @Name, @DomainId, @passwordHash, @Enabled, @DefaultProjectId, @now)",
-            new { user.Id, user.Name, user.DomainId, passwordHash, user.Enabled, user.DefaultProjectId, now = Ts.Of(time.GetUtcNow()) }) == 1;
+            "INSERT INTO users (id, name, domain_id, password_hash, enabled, default_project_id, created) " +
+            "VALUES (@Id, @Name, @DomainId, @passwordHash, @Enabled, @DefaultProjectId, @now) ON CONFLICT DO NOTHING",
+            new
+            {
+                user.Id, user.Name, user.DomainId, passwordHash, Enabled = user.Enabled ? 1 : 0, user.DefaultProjectId,
+                now = Ts.Of(time.GetUtcNow()),
+            }) == 1;
     }
 
     /// <summary>
@@ -108,10 +127,19 @@ public sealed partial class IdentityStore
             return false;
         }
 
-        await connection.ExecuteAsync(
-            "UPDATE users SET name = @Name, enabled = @Enabled, default_project_id = @DefaultProjectId, " +
-            "password_hash = COALESCE(@passwordHash, password_hash) WHERE id = @Id",
-            new { user.Id, user.Name, user.Enabled, user.DefaultProjectId, passwordHash }, transaction);
+        try
+        {
+            await connection.ExecuteAsync(
+                "UPDATE users SET name = @Name, enabled = @Enabled, default_project_id = @DefaultProjectId, " +
+                "password_hash = COALESCE(@passwordHash, password_hash) WHERE id = @Id",
+                new { user.Id, user.Name, Enabled = user.Enabled ? 1 : 0, user.DefaultProjectId, passwordHash }, transaction);
+        }
+        catch (DbException e) when (StateDb.IsUniqueViolation(e))
+        {
+            // Another request took the name since the check (PostgreSQL runs such transactions side by side).
+            return false;
+        }
+
         if (passwordHash is not null || !user.Enabled)
         {
             await connection.ExecuteAsync("DELETE FROM tokens WHERE user_id = @Id", user, transaction);
@@ -154,7 +182,7 @@ public sealed partial class IdentityStore
             .Select(r => new RoleAssignment(r.UserId, r.UserName, r.ProjectId, r.ProjectName, r.Role))];
     }
 
-    // SQLite hands back integers and untyped NULLs, which Dapper cannot bind to the records' constructors.
+    // SQLite (and PostgreSQL's BIGINT) hand back integers and untyped NULLs, which Dapper cannot bind to the records' constructors.
     private sealed class ProjectRow
     {
         public string Id { get; set; } = "";

@@ -29,7 +29,7 @@ public sealed partial class IdentityStore(StateDb db, TimeProvider time)
         await using var connection = await db.OpenAsync(cancellationToken);
         await connection.ExecuteAsync(
             "INSERT INTO projects (id, name, domain_id, enabled, created) VALUES (@Id, @Name, @DomainId, @Enabled, @now)",
-            new { project.Id, project.Name, project.DomainId, project.Enabled, now = Ts.Of(time.GetUtcNow()) });
+            new { project.Id, project.Name, project.DomainId, Enabled = project.Enabled ? 1 : 0, now = Ts.Of(time.GetUtcNow()) });
     }
 
     public async Task CreateUserAsync(UserAccount user, CancellationToken cancellationToken)
@@ -37,14 +37,14 @@ public sealed partial class IdentityStore(StateDb db, TimeProvider time)
         await using var connection = await db.OpenAsync(cancellationToken);
         await connection.ExecuteAsync(
             "INSERT INTO users (id, name, domain_id, password_hash, enabled, created) VALUES (@Id, @Name, @DomainId, @PasswordHash, @Enabled, @now)",
-            new { user.Id, user.Name, user.DomainId, user.PasswordHash, user.Enabled, now = Ts.Of(time.GetUtcNow()) });
+            new { user.Id, user.Name, user.DomainId, user.PasswordHash, Enabled = user.Enabled ? 1 : 0, now = Ts.Of(time.GetUtcNow()) });
     }
 
     public async Task AssignRoleAsync(string userId, string projectId, string role, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
         await connection.ExecuteAsync(
-            "INSERT OR IGNORE INTO role_assignments (user_id, project_id, role) VALUES (@userId, @projectId, @role)",
+            "INSERT INTO role_assignments (user_id, project_id, role) VALUES (@userId, @projectId, @role) ON CONFLICT DO NOTHING",
             new { userId, projectId, role });
     }
 

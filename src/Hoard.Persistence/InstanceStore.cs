@@ -1,4 +1,3 @@
-using System.Data;
 using System.Data.Common;
 using Dapper;
 using Hoard.Contracts.Guest;
@@ -25,8 +24,8 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
 
     /// <summary>
     /// Insert an instance and the workflow that builds it if the project's quotas leave room for it. The check and the
-    /// insert share one write transaction (BEGIN IMMEDIATE takes SQLite's write lock first), so two concurrent creates
-    /// cannot both take the last slot.
+    /// insert share one write transaction that holds the project's quota lock (SQLite: BEGIN IMMEDIATE takes the write
+    /// lock first; PostgreSQL: an advisory lock per project), so two concurrent creates cannot both take the last slot.
     /// </summary>
     /// <returns>The resources the instance would exceed (then nothing was inserted); empty when it was inserted.</returns>
     public Task<IReadOnlyList<string>> TryInsertWithinQuotaAsync(InstanceRecord instance, WorkflowRecord workflow,
@@ -38,8 +37,9 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
         IReadOnlyDictionary<string, int> defaultLimits, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
-        await using var tx = await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         var projectId = builds[0].Instance.ProjectId;
+        await db.LockAsync(connection, tx, QuotaStore.LockKey(projectId), cancellationToken);
         var limits = await QuotaStore.LimitsAsync(connection, tx, projectId, defaultLimits);
         var usage = await QuotaStore.UsageAsync(connection, tx, projectId);
         long ramMb = 0, volumes = 0;
@@ -161,7 +161,7 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
             return new Dictionary<string, IReadOnlyList<string>>();
         await using var connection = await db.OpenAsync(cancellationToken);
         var rows = await connection.QueryAsync<(string Id, string ReplicaOf)>(
-            "SELECT id, replica_of FROM instances WHERE deleted = 0 AND replica_of IN @sourceIds ORDER BY created, id",
+            $"SELECT id, replica_of FROM instances WHERE deleted = 0 AND {db.In("replica_of", "sourceIds")} ORDER BY created, id",
             new { sourceIds = sourceIds.ToArray() });
         return rows.GroupBy(r => r.ReplicaOf).ToDictionary(g => g.Key, g => (IReadOnlyList<string>)[.. g.Select(r => r.Id)]);
     }
@@ -181,7 +181,7 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
         await using var connection = await db.OpenAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         var changed = await connection.ExecuteAsync(
-            "UPDATE instances SET task = @task, updated = @now WHERE id IN @memberIds AND deleted = 0 AND task IN @allowed",
+            $"UPDATE instances SET task = @task, updated = @now WHERE {db.In("id", "memberIds")} AND deleted = 0 AND {db.In("task", "allowed")}",
             new { memberIds = memberIds.ToArray(), task = task.ToString(), now = Ts.Of(time.GetUtcNow()), allowed = allowedFrom.Select(t => t.ToString()).ToArray() }, tx);
         if (changed != memberIds.Count)
         {
@@ -243,7 +243,7 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
                 new { id, source, now }, tx);
         }
 
-        await connection.ExecuteAsync("UPDATE instances SET task = @task, updated = @now WHERE id IN @memberIds AND task = @expected",
+        await connection.ExecuteAsync($"UPDATE instances SET task = @task, updated = @now WHERE {db.In("id", "memberIds")} AND task = @expected",
             new { memberIds = memberIds.ToArray(), task = task.ToString(), expected = expected.ToString(), now }, tx);
         await tx.CommitAsync(cancellationToken);
     }
@@ -258,17 +258,24 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
 
     /// <summary>
     /// Attach (or, with null, detach) a configuration group and start the workflow that applies it, if the instance
-    /// is in one of <paramref name="allowedFrom"/> and still has <paramref name="expectedConfigurationId"/>.
+    /// is in one of <paramref name="allowedFrom"/> and still has <paramref name="expectedConfigurationId"/>, and the group
+    /// has not been deleted meanwhile.
     /// </summary>
     public async Task<bool> TryBeginConfigurationAsync(string id, string? expectedConfigurationId, string? configurationId,
         WorkflowRecord workflow, IReadOnlyCollection<InstanceTask> allowedFrom, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        if (configurationId is not null)
+        {
+            await db.LockAsync(connection, tx, ConfigurationStore.LockKey(configurationId), cancellationToken);
+        }
+
         var allowed = allowedFrom.Select(t => t.ToString()).ToArray();
         var changed = await connection.ExecuteAsync(
             "UPDATE instances SET task = @task, configuration_id = @configurationId, updated = @now WHERE id = @id AND deleted = 0 " +
-            "AND task IN @allowed AND configuration_id IS @expectedConfigurationId",
+            $"AND {db.In("task", "allowed")} AND configuration_id IS NOT DISTINCT FROM @expectedConfigurationId " +
+            "AND (@configurationId IS NULL OR EXISTS (SELECT 1 FROM configurations c WHERE c.id = @configurationId AND c.deleted = 0))",
             new
             {
                 id, task = nameof(InstanceTask.Updating), configurationId, expectedConfigurationId, allowed,
@@ -291,7 +298,7 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
         await using var connection = await db.OpenAsync(cancellationToken);
         return await connection.ExecuteAsync(
             "UPDATE instances SET configuration_id = @configurationId, updated = @now WHERE id = @id AND deleted = 0 " +
-            "AND task = @task AND configuration_id IS @expectedConfigurationId",
+            "AND task = @task AND configuration_id IS NOT DISTINCT FROM @expectedConfigurationId",
             new { id, task = task.ToString(), expectedConfigurationId, configurationId, now = Ts.Of(time.GetUtcNow()) }) > 0;
     }
 
@@ -357,7 +364,7 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         var allowed = allowedFrom.Select(t => t.ToString()).ToArray();
         var changed = await connection.ExecuteAsync(
-            "UPDATE instances SET task = @task, updated = @now WHERE id = @id AND deleted = 0 AND task IN @allowed",
+            $"UPDATE instances SET task = @task, updated = @now WHERE id = @id AND deleted = 0 AND {db.In("task", "allowed")}",
             new { id, task = task.ToString(), now = Ts.Of(time.GetUtcNow()), allowed }, tx);
         if (changed == 0)
         {
@@ -404,7 +411,8 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
     }
 
     public Task RecordRootEnabledAsync(string instanceId, string userId, CancellationToken cancellationToken) =>
-        ExecuteAsync("INSERT OR REPLACE INTO root_history (instance_id, user_id, created) VALUES (@instanceId, @userId, @now)",
+        ExecuteAsync("INSERT INTO root_history (instance_id, user_id, created) VALUES (@instanceId, @userId, @now) " +
+                     "ON CONFLICT (instance_id) DO UPDATE SET user_id = excluded.user_id, created = excluded.created",
             new { instanceId, userId, now = Ts.Of(time.GetUtcNow()) }, cancellationToken);
 
     private async Task ExecuteAsync(string sql, object parameters, CancellationToken cancellationToken)
@@ -433,7 +441,8 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
         IReadOnlyDictionary<string, int> defaultLimits, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
-        await using var tx = await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await db.LockAsync(connection, tx, QuotaStore.LockKey(instance.ProjectId), cancellationToken);
         var limits = await QuotaStore.LimitsAsync(connection, tx, instance.ProjectId, defaultLimits);
         var usage = await QuotaStore.UsageAsync(connection, tx, instance.ProjectId);
         var exceeded = QuotaStore.Exceeded(limits, usage, deltas);
@@ -443,7 +452,7 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
         }
 
         var changed = await connection.ExecuteAsync(
-            "UPDATE instances SET task = @task, updated = @now WHERE id = @id AND deleted = 0 AND task IN @allowed",
+            $"UPDATE instances SET task = @task, updated = @now WHERE id = @id AND deleted = 0 AND {db.In("task", "allowed")}",
             new { id = instance.Id, task = task.ToString(), now = Ts.Of(time.GetUtcNow()), allowed = allowedFrom.Select(t => t.ToString()).ToArray() },
             tx);
         if (changed == 0)
@@ -508,7 +517,7 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         var now = Ts.Of(time.GetUtcNow());
         var changed = await connection.ExecuteAsync(
-            "UPDATE instances SET task = 'Deleting', updated = @now WHERE id = @id AND deleted = 0 AND task IN @allowed",
+            $"UPDATE instances SET task = 'Deleting', updated = @now WHERE id = @id AND deleted = 0 AND {db.In("task", "allowed")}",
             new { id, now, allowed = allowedFrom.Select(t => t.ToString()).ToArray() }, tx);
         if (changed == 0)
         {

@@ -28,7 +28,7 @@ public sealed class NetworkAccessStore(StateDb db, TimeProvider time)
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         var changed = await connection.ExecuteAsync(
             "UPDATE instances SET task = @task, allowed_cidrs = @allowedCidrs, updated = @now WHERE id = @id AND deleted = 0 " +
-            "AND task IN @allowed AND allowed_cidrs IS @expected",
+            $"AND {db.In("task", "allowed")} AND allowed_cidrs IS NOT DISTINCT FROM @expected",
             new
             {
                 id, task = nameof(InstanceTask.Updating), allowedCidrs, expected, now = Ts.Of(time.GetUtcNow()),
@@ -49,7 +49,8 @@ public sealed class NetworkAccessStore(StateDb db, TimeProvider time)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
         return await connection.ExecuteAsync(
-            "UPDATE instances SET allowed_cidrs = @allowedCidrs, updated = @now WHERE id = @id AND deleted = 0 AND allowed_cidrs IS @expected",
+            "UPDATE instances SET allowed_cidrs = @allowedCidrs, updated = @now WHERE id = @id AND deleted = 0 " +
+            "AND allowed_cidrs IS NOT DISTINCT FROM @expected",
             new { id, expected, allowedCidrs, now = Ts.Of(time.GetUtcNow()) }) > 0;
     }
 }

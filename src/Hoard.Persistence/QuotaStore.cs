@@ -70,6 +70,9 @@ public sealed class QuotaStore(StateDb db, TimeProvider time)
             .Select(d => d.Key)
             .Order(StringComparer.Ordinal)];
 
+    /// <summary>What <see cref="StateDb.LockAsync"/> takes around a check of the project's quotas and the change it allows.</summary>
+    internal static string LockKey(string projectId) => "quota " + projectId;
+
     internal static async Task<IReadOnlyDictionary<string, int>> LimitsAsync(DbConnection connection, DbTransaction? tx,
         string projectId, IReadOnlyDictionary<string, int> defaults)
     {
@@ -91,7 +94,7 @@ public sealed class QuotaStore(StateDb db, TimeProvider time)
     internal static async Task<IReadOnlyDictionary<string, long>> UsageAsync(DbConnection connection, DbTransaction? tx, string projectId)
     {
         var (instances, ram, volumes) = await connection.QuerySingleAsync<(long Instances, long Ram, long Volumes)>(
-            "SELECT COUNT(*), COALESCE(SUM(f.ram_mb), 0), COALESCE(SUM(i.volume_size), 0) FROM instances i " +
+            "SELECT COUNT(*), CAST(COALESCE(SUM(f.ram_mb), 0) AS BIGINT), CAST(COALESCE(SUM(i.volume_size), 0) AS BIGINT) FROM instances i " +
             "LEFT JOIN flavors f ON f.id = i.flavor_id WHERE i.project_id = @projectId AND i.deleted = 0", new { projectId }, tx);
         var backups = await connection.ExecuteScalarAsync<long>(
             "SELECT COUNT(*) FROM backups WHERE project_id = @projectId AND deleted = 0", new { projectId }, tx);

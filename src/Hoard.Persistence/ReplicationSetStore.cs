@@ -1,4 +1,3 @@
-using System.Data;
 using Dapper;
 
 namespace Hoard.Persistence;
@@ -32,7 +31,9 @@ public sealed class ReplicationSetStore(StateDb db, TimeProvider time)
     public async Task<string> JoinAsync(string sourceId, string replicaId, int firstPort, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
-        await using var tx = await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        // One set is made per source, and ports are taken one at a time, across servers sharing a PostgreSQL state DB too.
+        await db.LockAsync(connection, tx, "replication sets", cancellationToken);
         var source = await connection.QuerySingleAsync<(string ProjectId, string? Set)>(
             "SELECT project_id, replication_set FROM instances WHERE id = @sourceId", new { sourceId }, tx);
         var setId = source.Set;

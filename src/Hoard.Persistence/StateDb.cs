@@ -1,13 +1,25 @@
 using System.Data;
+using System.Data.Common;
 using System.Globalization;
 using Dapper;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace Hoard.Persistence;
 
-/// <summary>The state database (SQLite file in the data dir). Opens pooled connections and upgrades the schema in place.</summary>
+/// <summary>
+/// The state database: a SQLite file in the data dir (one server), or a PostgreSQL database that several servers share.
+/// Opens pooled connections (Dapper on top, the same SQL for both) and upgrades the schema in place. The few things
+/// the two do differently are here: list parameters (<see cref="In"/>), serialising writers (<see cref="LockAsync"/>)
+/// and the migration.
+/// </summary>
 public sealed class StateDb
 {
+    // pg_advisory_lock's first key: "Hoar"; the second is the hash of what is locked.
+    private const int AdvisoryLockClass = 0x486f6172;
+    private const string MigrationLock = "schema migration";
+    private const string VersionTable = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)";
+
     private readonly string _connectionString;
 
     static StateDb()
@@ -17,6 +29,7 @@ public sealed class StateDb
         SqlMapper.AddTypeHandler(new NullableDateTimeOffsetHandler());
     }
 
+    /// <summary>The SQLite state DB in the file <paramref name="path"/> (created on first migration, 0600).</summary>
     public StateDb(string path)
     {
         _connectionString = new SqliteConnectionStringBuilder
@@ -28,41 +41,167 @@ public sealed class StateDb
             DefaultTimeout = 30,
         }.ToString();
         Path = path;
+        Kind = StateDbKind.Sqlite;
+        Description = $"sqlite {path}";
     }
 
-    public string Path { get; }
-
-    public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    private StateDb(NpgsqlConnectionStringBuilder builder)
     {
+        _connectionString = builder.ConnectionString;
+        Kind = StateDbKind.PostgreSql;
+        Description = $"postgresql {SafeDescription(builder)}";
+    }
+
+    /// <summary>
+    /// A PostgreSQL state DB. <paramref name="password"/> (when not null) replaces any password in the connection string,
+    /// so that it can come from a file of its own.
+    /// </summary>
+    /// <exception cref="ArgumentException">The connection string cannot be parsed (its text is not quoted: it may hold a password).</exception>
+    public static StateDb PostgreSql(string connectionString, string? password = null)
+    {
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException)
+        {
+            throw new ArgumentException("The PostgreSQL connection string of the state DB cannot be parsed.", nameof(connectionString));
+        }
+
+        if (password is not null)
+        {
+            builder.Password = password;
+        }
+
+        if (string.IsNullOrEmpty(builder.Host))
+        {
+            throw new ArgumentException("The PostgreSQL connection string of the state DB names no Host.", nameof(connectionString));
+        }
+
+        return new StateDb(builder);
+    }
+
+    public StateDbKind Kind { get; }
+
+    /// <summary>The SQLite file; null for PostgreSQL.</summary>
+    public string? Path { get; }
+
+    /// <summary>What the state DB is, for logs: the SQLite file, or PostgreSQL's host, port, database and user (never the password).</summary>
+    public string Description { get; }
+
+    public static int SchemaVersion => Schema.Versions.Count;
+
+    public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        if (Kind == StateDbKind.PostgreSql)
+        {
+            var pg = new NpgsqlConnection(_connectionString);
+            try
+            {
+                await pg.OpenAsync(cancellationToken);
+                return pg;
+            }
+            catch
+            {
+                await pg.DisposeAsync();
+                throw;
+            }
+        }
+
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
         await connection.ExecuteAsync("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;");
         return connection;
     }
 
-    public async Task MigrateAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Brings the schema to <see cref="SchemaVersion"/>, one transaction per version. On PostgreSQL every server migrates
+    /// under one advisory lock, so servers that start at once apply each version exactly once.
+    /// </summary>
+    public Task MigrateAsync(CancellationToken cancellationToken) =>
+        Kind == StateDbKind.PostgreSql ? MigratePostgreSqlAsync(cancellationToken) : MigrateSqliteAsync(cancellationToken);
+
+    /// <summary>
+    /// <c><paramref name="expression"/> IN @<paramref name="parameter"/></c> for an array parameter: Dapper expands the
+    /// list for SQLite but hands Npgsql the array itself, which PostgreSQL compares with <c>= ANY</c>.
+    /// </summary>
+    internal string In(string expression, string parameter) =>
+        Kind == StateDbKind.PostgreSql ? $"{expression} = ANY(@{parameter})" : $"{expression} IN @{parameter}";
+
+    /// <summary>
+    /// Serialises the transactions that take the same <paramref name="key"/> (a project's quota, say) until they end.
+    /// SQLite needs nothing: every write transaction there holds the database's write lock from its start.
+    /// </summary>
+    internal async Task LockAsync(DbConnection connection, DbTransaction transaction, string key, CancellationToken cancellationToken)
+    {
+        if (Kind == StateDbKind.PostgreSql)
+        {
+            await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(@lockClass, hashtext(@key))",
+                new { lockClass = AdvisoryLockClass, key }, transaction, cancellationToken: cancellationToken));
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="exception"/> is a UNIQUE or PRIMARY KEY violation, on either database: a store that lets the
+    /// database decide a race (two creates of one name) catches only this.
+    /// </summary>
+    public static bool IsUniqueViolation(Exception exception) => exception switch
+    {
+        // SQLITE_CONSTRAINT_UNIQUE and SQLITE_CONSTRAINT_PRIMARYKEY.
+        SqliteException sqlite => sqlite.SqliteExtendedErrorCode is 2067 or 1555,
+        PostgresException pg => pg.SqlState == PostgresErrorCodes.UniqueViolation,
+        _ => false,
+    };
+
+    private async Task MigrateSqliteAsync(CancellationToken cancellationToken)
     {
         var existed = File.Exists(Path);
         await using var connection = await OpenAsync(cancellationToken);
         if (!existed)
         {
             // The state DB holds password hashes and bus secrets' hashes: keep it private.
-            File.SetUnixFileMode(Path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.SetUnixFileMode(Path!, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
 
         await connection.ExecuteAsync("PRAGMA journal_mode = WAL;");
-        await connection.ExecuteAsync("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+        await ApplyAsync(connection, VersionTable, Schema.Versions, cancellationToken);
+    }
+
+    private async Task MigratePostgreSqlAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        // A session lock, not a transaction's: each version still commits on its own. Another server's migration is
+        // waited for at most 5 minutes; the lock goes with the connection if this process dies meanwhile.
+        await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(@lockClass, hashtext(@key))",
+            new { lockClass = AdvisoryLockClass, key = MigrationLock }, commandTimeout: 300, cancellationToken: cancellationToken));
+        try
+        {
+            await ApplyAsync(connection, PostgreSqlSchema.Translate(VersionTable), PostgreSqlSchema.Versions, cancellationToken);
+        }
+        finally
+        {
+            await connection.ExecuteAsync("SELECT pg_advisory_unlock(@lockClass, hashtext(@key))",
+                new { lockClass = AdvisoryLockClass, key = MigrationLock });
+        }
+    }
+
+    private static async Task ApplyAsync(DbConnection connection, string versionTable, IReadOnlyList<string> versions,
+        CancellationToken cancellationToken)
+    {
+        await connection.ExecuteAsync(versionTable);
         var current = await connection.ExecuteScalarAsync<int?>("SELECT MAX(version) FROM schema_version") ?? 0;
-        for (var version = current + 1; version <= Schema.Versions.Count; version++)
+        for (var version = current + 1; version <= versions.Count; version++)
         {
             await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-            await connection.ExecuteAsync(Schema.Versions[version - 1], transaction: tx);
+            await connection.ExecuteAsync(versions[version - 1], transaction: tx);
             await connection.ExecuteAsync("INSERT INTO schema_version (version) VALUES (@version)", new { version }, tx);
             await tx.CommitAsync(cancellationToken);
         }
     }
 
-    public static int SchemaVersion => Schema.Versions.Count;
+    private static string SafeDescription(NpgsqlConnectionStringBuilder builder) =>
+        $"host={builder.Host} port={builder.Port} database={builder.Database ?? builder.Username} user={builder.Username}";
 
     private sealed class DateTimeOffsetHandler : SqlMapper.TypeHandler<DateTimeOffset>
     {

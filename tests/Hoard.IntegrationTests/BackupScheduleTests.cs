@@ -165,7 +165,7 @@ public sealed class BackupScheduleTests(HoardServerFixture server)
         return id;
     }
 
-    private Task<Microsoft.Data.Sqlite.SqliteConnection> StateDbAsync() =>
+    private Task<System.Data.Common.DbConnection> StateDbAsync() =>
         new StateDb(System.IO.Path.Combine(server.DataDir, "state.db")).OpenAsync(default);
 
     /// <summary>As if the schedule's next run had come <paramref name="ago"/> ago.</summary>

@@ -186,7 +186,10 @@ public sealed partial class ResizeTests(HoardServerFixture server, ITestOutputHe
             await using var connection = await db.OpenAsync(default);
             await using var command = connection.CreateCommand();
             command.CommandText = "DELETE FROM flavors WHERE id = $id";
-            command.Parameters.AddWithValue("$id", flavor.Id);
+            var id = command.CreateParameter();
+            id.ParameterName = "$id";
+            id.Value = flavor.Id;
+            command.Parameters.Add(id);
             await command.ExecuteNonQueryAsync();
         }
     }

@@ -38,6 +38,7 @@ internal sealed partial class Bootstrapper(
         Directory.CreateDirectory(Path.GetDirectoryName(o.BusSocket)!);
         File.SetUnixFileMode(Path.GetDirectoryName(o.BusSocket)!, (UnixFileMode)0b111_101_101);
         await db.MigrateAsync(cancellationToken);
+        LogStateDb(db.Description, StateDb.SchemaVersion);
 
         foreach (var flavor in DefaultFlavors)
         {
@@ -54,7 +55,15 @@ internal sealed partial class Bootstrapper(
 
         if (!await identity.AnyUserAsync(cancellationToken))
         {
-            await CreateFirstUsersAsync(o, cancellationToken);
+            try
+            {
+                await CreateFirstUsersAsync(o, cancellationToken);
+            }
+            catch (Exception e) when (StateDb.IsUniqueViolation(e))
+            {
+                // Servers sharing a PostgreSQL state DB that start at once: another one created them first.
+                LogFirstUsersElsewhere();
+            }
         }
     }
 
@@ -102,6 +111,12 @@ internal sealed partial class Bootstrapper(
         File.SetUnixFileMode(openrc, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         LogFirstStart(openrc);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "State DB: {Description}, schema version {Version}")]
+    private partial void LogStateDb(string description, int version);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "First start: another server sharing the state DB created the first users")]
+    private partial void LogFirstUsersElsewhere();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Datastore {Name} ({Versions}) from {File}")]
     private partial void LogDatastore(string name, string versions, string file);

@@ -94,6 +94,22 @@ public sealed class HoardOptions
 
     public RabbitMqSettings RabbitMq { get; set; } = new();
 
+    /// <summary>
+    /// Where the state is kept: <c>sqlite</c> (<see cref="StateDbPath"/>, for one server) or <c>postgresql</c>
+    /// (<see cref="StateDbConnectionString"/>, shared by all the servers of a deployment).
+    /// </summary>
+    public string StateDb { get; set; } = "sqlite";
+
+    /// <summary>
+    /// Npgsql's connection string of the <c>postgresql</c> state DB (<c>Host=…;Port=…;Database=…;Username=…</c>). A password
+    /// in it belongs in the environment (<c>Hoard__StateDbConnectionString</c>) or appsettings, never on the command line;
+    /// or leave it out and set <see cref="StateDbPasswordFile"/>. Never logged.
+    /// </summary>
+    public string? StateDbConnectionString { get; set; }
+
+    /// <summary>A file (mode 0600) whose first line is the <c>postgresql</c> state DB's password; it wins over one in the connection string.</summary>
+    public string? StateDbPasswordFile { get; set; }
+
     /// <summary>Path of hoard-guest.dll (defaults to the one next to the server).</summary>
     public string? GuestAssembly { get; set; }
 
@@ -124,6 +140,7 @@ public sealed class HoardOptions
 
     public string BaseUrl => (PublicUrl ?? Listen).TrimEnd('/');
 
+    /// <summary>The <c>sqlite</c> state DB's file.</summary>
     public string StateDbPath => Path.Combine(DataDir, "state.db");
 
     public string BusSocket => Path.Combine(DataDir, "run", "bus.sock");

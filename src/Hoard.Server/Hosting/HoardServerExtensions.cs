@@ -19,7 +19,7 @@ namespace Hoard.Server.Hosting;
 
 internal static class HoardServerExtensions
 {
-    /// <summary>Composition root: the embedded defaults (SQLite, embedded bus unless Hoard:Bus says rabbitmq, local compute, loopfs volumes when root, else directories).</summary>
+    /// <summary>Composition root: the embedded defaults (SQLite unless Hoard:StateDb says postgresql, embedded bus unless Hoard:Bus says rabbitmq, local compute, loopfs volumes when root, else directories).</summary>
     public static WebApplicationBuilder AddHoard(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -28,7 +28,7 @@ internal static class HoardServerExtensions
         builder.WebHost.UseUrls(options.Listen);
 
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(sp => new StateDb(sp.GetRequiredService<IOptions<HoardOptions>>().Value.StateDbPath));
+        services.AddHoardStateDb(builder.Configuration, options);
         services.AddSingleton<InstanceStore>();
         services.AddSingleton<CatalogStore>();
         services.AddSingleton<ConfigurationStore>();

@@ -3,20 +3,21 @@ using Hoard.Core.Instances;
 using Hoard.Core.Tests.Server.Backups;
 using Hoard.Core.Workflows;
 using Hoard.Persistence;
+using Hoard.Tests.Shared;
 
 namespace Hoard.Core.Tests.Persistence;
 
-/// <summary>Backups' rows in a real SQLite state database.</summary>
-public sealed class BackupStoreTests : IAsyncLifetime
+/// <summary>Backups' rows in a real state database (SQLite and PostgreSQL).</summary>
+public abstract class BackupStoreTests(Func<Task<TestStateDb>> create) : StateDbTests(create)
 {
     private static readonly Dictionary<string, int> Defaults = new() { [QuotaStore.Backups] = 2 };
     private BackupBed _bed = null!;
 
-    public async Task InitializeAsync() => _bed = await BackupBed.CreateAsync();
+    protected override async Task InitializeStoresAsync() => _bed = await BackupBed.CreateAsync(Db);
 
-    public async Task DisposeAsync() => await _bed.DisposeAsync();
+    protected override async Task DisposeStoresAsync() => await _bed.DisposeAsync();
 
-    [Fact]
+    [StateDbFact]
     public async Task TryBegin_InsertsBackupAndWorkflow_AndGivesTheInstanceItsTask_AllAtOnce()
     {
         var instance = await _bed.AddInstanceAsync("p1");
@@ -33,7 +34,7 @@ public sealed class BackupStoreTests : IAsyncLifetime
         Assert.Equal(1, (await _bed.Quotas.GetUsageAsync("p1", default))[QuotaStore.Backups]);
     }
 
-    [Fact]
+    [StateDbFact]
     public async Task TryBegin_OnABusyInstance_OrOverQuota_ChangesNothing()
     {
         var busy = await _bed.AddInstanceAsync("p1", task: InstanceTask.Resizing);
@@ -54,7 +55,7 @@ public sealed class BackupStoreTests : IAsyncLifetime
         Assert.DoesNotContain(await _bed.Workflows.ListRunningAsync(default), w => w.Id == workflow.Id);
     }
 
-    [Fact]
+    [StateDbFact]
     public async Task StatusChanges_HappenOnlyFromTheStatusTheyLeave()
     {
         var instance = await _bed.AddInstanceAsync("p1");
@@ -80,7 +81,7 @@ public sealed class BackupStoreTests : IAsyncLifetime
         Assert.Equal(0, (await _bed.Quotas.GetUsageAsync("p1", default))[QuotaStore.Backups]);
     }
 
-    [Fact]
+    [StateDbFact]
     public async Task Fail_ForgetsTheStoredData_AndKeepsTheFault()
     {
         var instance = await _bed.AddInstanceAsync("p1");
@@ -96,7 +97,7 @@ public sealed class BackupStoreTests : IAsyncLifetime
         Assert.Null(failed.Location);
     }
 
-    [Fact]
+    [StateDbFact]
     public async Task ResetStatus_FailsTheInstancesRunningBackups()
     {
         var instance = await _bed.AddInstanceAsync("p1");
@@ -112,7 +113,7 @@ public sealed class BackupStoreTests : IAsyncLifetime
         Assert.Equal(InstanceTask.None, (await _bed.Instances.GetAsync(instance.Id, default))!.Task);
     }
 
-    [Fact]
+    [StateDbFact]
     public async Task List_FiltersByProjectInstanceAndDatastore_NewestFirst_InPages()
     {
         var a = await _bed.AddInstanceAsync("p1");
@@ -131,7 +132,7 @@ public sealed class BackupStoreTests : IAsyncLifetime
         Assert.Equal([first.Id], Ids(await _bed.Backups.ListAsync("p1", null, null, 2, second.Id, default)));
     }
 
-    [Fact]
+    [StateDbFact]
     public async Task Descendants_AreListedDeepestFirst_AndARestoreInProgressIsFound()
     {
         var instance = await _bed.AddInstanceAsync("p1");
@@ -177,4 +178,12 @@ public sealed class BackupStoreTests : IAsyncLifetime
     private static (bool, int) Summary((bool Begun, IReadOnlyList<string> Exceeded) result) => (result.Begun, result.Exceeded.Count);
 
     private static List<string> Ids(IEnumerable<BackupRecord> backups) => [.. backups.Select(b => b.Id)];
+}
+
+public sealed class SqliteBackupStoreTests() : BackupStoreTests(TestStateDb.SqliteAsync);
+
+[Collection(PostgreSqlStateCollection.Name)]
+public sealed class PostgreSqlBackupStoreTests(PostgreSqlStateServer server) : BackupStoreTests(() => TestStateDb.PostgreSqlAsync(server))
+{
+    public static string? SkipReason => PostgreSqlStateServer.SkipReason;
 }

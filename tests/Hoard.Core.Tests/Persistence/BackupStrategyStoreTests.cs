@@ -1,25 +1,23 @@
 using Hoard.Core.Backups;
 using Hoard.Persistence;
+using Hoard.Tests.Shared;
 
 namespace Hoard.Core.Tests.Persistence;
 
-/// <summary>Backup strategies in a real SQLite state database, and which container a new backup takes from them.</summary>
-public sealed class BackupStrategyStoreTests : IAsyncLifetime
+/// <summary>Backup strategies in a real state database (SQLite and PostgreSQL), and which container a new backup takes from them.</summary>
+public abstract class BackupStrategyStoreTests(Func<Task<TestStateDb>> create) : StateDbTests(create)
 {
-    private TempStateDb _temp = null!;
     private StateDb _db = null!;
     private BackupStrategyStore _strategies = null!;
 
-    public async Task InitializeAsync()
+    protected override Task InitializeStoresAsync()
     {
-        _temp = await TempStateDb.CreateAsync();
-        _db = _temp.Db;
+        _db = Db;
         _strategies = new BackupStrategyStore(_db, TimeProvider.System);
+        return Task.CompletedTask;
     }
 
-    public Task DisposeAsync() => _temp.DisposeAsync().AsTask();
-
-    [Fact]
+    [StateDbFact]
     public async Task TheInstancesStrategyWins_OverItsProjects_AndNeitherReachesAnotherProject()
     {
         Assert.Null(await _strategies.FindContainerAsync("p1", "i1", default));
@@ -35,7 +33,7 @@ public sealed class BackupStrategyStoreTests : IAsyncLifetime
         Assert.Equal("project-c", await _strategies.FindContainerAsync("p1", "i1", default));
     }
 
-    [Fact]
+    [StateDbFact]
     public async Task Put_ReplacesTheContainer_KeepingWhenItWasCreated_AndListFilters()
     {
         var first = await _strategies.PutAsync("p1", "i1", "swift", "old", default);
@@ -50,7 +48,7 @@ public sealed class BackupStrategyStoreTests : IAsyncLifetime
         Assert.Equal(2, (await _strategies.ListAsync(null, null, default)).Count);
     }
 
-    [Theory]
+    [StateDbTheory]
     [InlineData("database_backups", true)]
     [InlineData("team-a.backups_2", true)]
     [InlineData("", false)]
@@ -59,4 +57,12 @@ public sealed class BackupStrategyStoreTests : IAsyncLifetime
     [InlineData("sp ace", false)]
     [InlineData("..", false)]
     public void ContainerNames_AreCheckedStrictly(string name, bool valid) => Assert.Equal(valid, BackupKeys.IsContainerName(name));
+}
+
+public sealed class SqliteBackupStrategyStoreTests() : BackupStrategyStoreTests(TestStateDb.SqliteAsync);
+
+[Collection(PostgreSqlStateCollection.Name)]
+public sealed class PostgreSqlBackupStrategyStoreTests(PostgreSqlStateServer server) : BackupStrategyStoreTests(() => TestStateDb.PostgreSqlAsync(server))
+{
+    public static string? SkipReason => PostgreSqlStateServer.SkipReason;
 }

@@ -5,21 +5,20 @@ using Hoard.Core.Configurations;
 using Hoard.Core.Instances;
 using Hoard.Core.Workflows;
 using Hoard.Persistence;
+using Hoard.Tests.Shared;
 
 namespace Hoard.Core.Tests.Persistence;
 
-/// <summary>Configuration groups in a real SQLite state database: storage, attachment and the delete guard.</summary>
-public sealed class ConfigurationStoreTests : IAsyncLifetime
+/// <summary>Configuration groups in a real state database (SQLite and PostgreSQL): storage, attachment and the delete guard.</summary>
+public abstract class ConfigurationStoreTests(Func<Task<TestStateDb>> create) : StateDbTests(create)
 {
-    private TempStateDb _temp = null!;
     private StateDb _db = null!;
     private ConfigurationStore _configurations = null!;
     private InstanceStore _instances = null!;
 
-    public async Task InitializeAsync()
+    protected override async Task InitializeStoresAsync()
     {
-        _temp = await TempStateDb.CreateAsync();
-        _db = _temp.Db;
+        _db = Db;
         _configurations = new ConfigurationStore(_db, TimeProvider.System);
         _instances = new InstanceStore(_db, TimeProvider.System);
         await new CatalogStore(_db).UpsertDatastoreAsync(new DatastoreDefinition("ds", "mariadb",
@@ -27,16 +26,14 @@ public sealed class ConfigurationStoreTests : IAsyncLifetime
                 [new ConfigurationParameter { Name = "max_connections", Type = "integer" }])]), CancellationToken.None);
     }
 
-    public Task DisposeAsync() => _temp.DisposeAsync().AsTask();
-
-    [Fact]
+    [StateDbFact]
     public async Task Catalog_KeepsTheParameterSchema()
     {
         var version = Assert.Single(await new CatalogStore(_db).ListVersionsAsync(CancellationToken.None));
         Assert.Equal("max_connections", Assert.Single(version.Parameters).Name);
     }
 
-    [Fact]
+    [StateDbFact]
     public async Task Group_RoundTripsItsValues_AndIsVisibleOnlyToItsProject()
     {
         var group = await InsertGroupAsync("p1");
@@ -48,7 +45,7 @@ public sealed class ConfigurationStoreTests : IAsyncLifetime
         Assert.Empty(await _configurations.ListAsync("p2", 10, null, CancellationToken.None));
     }
 
-    [Fact]
+    [StateDbFact]
     public async Task Delete_IsRefusedWhileAnInstanceUsesTheGroup_AndAllowedAfterDetach()
     {
         var group = await InsertGroupAsync("p1");
@@ -67,7 +64,7 @@ public sealed class ConfigurationStoreTests : IAsyncLifetime
         Assert.Null(await _configurations.GetAsync(group.Id, null, CancellationToken.None));
     }
 
-    [Fact]
+    [StateDbFact]
     public async Task Attach_IsRefusedWhenTheInstanceChangedMeanwhile()
     {
         var group = await InsertGroupAsync("p1");
@@ -87,6 +84,25 @@ public sealed class ConfigurationStoreTests : IAsyncLifetime
         var attached = await _instances.GetAsync(instance.Id, CancellationToken.None);
         Assert.Equal((group.Id, InstanceTask.RestartRequired, "abc"), (attached!.ConfigurationId, attached.Task, attached.ConfigurationApplied));
         Assert.Single(await _instances.ListConfiguredAsync(CancellationToken.None));
+    }
+
+    [StateDbFact]
+    public async Task DeleteAndAttach_Concurrently_NeverLeaveAnInstanceWithADeletedGroup()
+    {
+        for (var round = 0; round < 5; round++)
+        {
+            var group = await InsertGroupAsync("p1");
+            var instance = NewInstance("p1", null);
+            await _instances.InsertAsync(instance, Workflow(instance.Id), CancellationToken.None);
+            await _instances.SetTaskAsync(instance.Id, InstanceTask.None, CancellationToken.None);
+
+            var delete = Task.Run(() => _configurations.TryDeleteAsync(group.Id, CancellationToken.None));
+            var attach = Task.Run(() => _instances.TryBeginConfigurationAsync(instance.Id, null, group.Id, Workflow(instance.Id),
+                [InstanceTask.None], CancellationToken.None));
+
+            Assert.NotEqual(await delete, await attach);
+            Assert.Equal(await attach, (await _configurations.GetAsync(group.Id, "p1", CancellationToken.None)) is not null);
+        }
     }
 
     private async Task<ConfigurationGroup> InsertGroupAsync(string project)
@@ -109,4 +125,12 @@ public sealed class ConfigurationStoreTests : IAsyncLifetime
     {
         Id = Guid.NewGuid().ToString(), Type = "test", InstanceId = instanceId, Created = DateTimeOffset.UtcNow, Updated = DateTimeOffset.UtcNow,
     };
+}
+
+public sealed class SqliteConfigurationStoreTests() : ConfigurationStoreTests(TestStateDb.SqliteAsync);
+
+[Collection(PostgreSqlStateCollection.Name)]
+public sealed class PostgreSqlConfigurationStoreTests(PostgreSqlStateServer server) : ConfigurationStoreTests(() => TestStateDb.PostgreSqlAsync(server))
+{
+    public static string? SkipReason => PostgreSqlStateServer.SkipReason;
 }

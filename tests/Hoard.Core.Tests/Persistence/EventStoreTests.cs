@@ -3,34 +3,32 @@ using Hoard.Core.Instances;
 using Hoard.Core.Tests.Backups;
 using Hoard.Core.Workflows;
 using Hoard.Persistence;
+using Hoard.Tests.Shared;
 
 namespace Hoard.Core.Tests.Persistence;
 
-/// <summary>Events read across events, workflows, faults and replication events; the audit log; retention. Real SQLite.</summary>
-public sealed class EventStoreTests : IAsyncLifetime
+/// <summary>Events read across events, workflows, faults and replication events; the audit log; retention. Real SQLite and PostgreSQL.</summary>
+public abstract class EventStoreTests(Func<Task<TestStateDb>> create) : StateDbTests(create)
 {
     private static readonly DateTimeOffset Start = new(2026, 12, 1, 4, 0, 0, TimeSpan.Zero);
     private readonly ManualTime _time = new(Start);
-    private TempStateDb _temp = null!;
     private StateDb _db = null!;
     private InstanceStore _instances = null!;
     private WorkflowStore _workflows = null!;
     private EventStore _events = null!;
     private AuditStore _audit = null!;
 
-    public async Task InitializeAsync()
+    protected override Task InitializeStoresAsync()
     {
-        _temp = await TempStateDb.CreateAsync();
-        _db = _temp.Db;
+        _db = Db;
         _instances = new InstanceStore(_db, _time);
         _workflows = new WorkflowStore(_db);
         _events = new EventStore(_db, _time);
         _audit = new AuditStore(_db, _time);
+        return Task.CompletedTask;
     }
 
-    public Task DisposeAsync() => _temp.DisposeAsync().AsTask();
-
-    [Fact]
+    [StateDbFact]
     public async Task List_MergesEverySource_NewestFirst_PerInstanceAndPerProject()
     {
         var (instance, workflow) = await InsertAsync("p");
@@ -60,7 +58,7 @@ public sealed class EventStoreTests : IAsyncLifetime
         Assert.Equal(project.Select(e => e.Time).OrderDescending(), project.Select(e => e.Time));
     }
 
-    [Fact]
+    [StateDbFact]
     public async Task List_ShowsAFailoverOnceInTheProject_UnderThePromotedReplica()
     {
         var (source, _) = await InsertAsync("p");
@@ -79,7 +77,7 @@ public sealed class EventStoreTests : IAsyncLifetime
         Assert.Contains(await _events.ListAsync("p", replica, Start, 100, null, CancellationToken.None), e => e.Id == listed.Id);
     }
 
-    [Fact]
+    [StateDbFact]
     public async Task List_PagesWithTheLastIdAsMarker_WithoutGapsOrRepeats()
     {
         var (instance, _) = await InsertAsync("p");
@@ -97,7 +95,7 @@ public sealed class EventStoreTests : IAsyncLifetime
         Assert.Equal(all.Select(e => e.Id), first.Concat(rest).Select(e => e.Id));
     }
 
-    [Fact]
+    [StateDbFact]
     public async Task Prune_DeletesOnlyWhatIsOlderThanTheRetention_AndListHidesOlderSources()
     {
         var (instance, _) = await InsertAsync("p");
@@ -115,7 +113,7 @@ public sealed class EventStoreTests : IAsyncLifetime
         Assert.Equal(["req-new"], (await _audit.ListAsync(null, 100, null, CancellationToken.None)).Select(a => a.RequestId));
     }
 
-    [Fact]
+    [StateDbFact]
     public async Task Audit_ListsNewestFirst_FiltersByProject_AndPages()
     {
         await _audit.AddAsync("u1", "p", "POST", "/v1.0/p/instances", 200, "req-1", CancellationToken.None);
@@ -146,4 +144,12 @@ public sealed class EventStoreTests : IAsyncLifetime
         await _instances.InsertAsync(instance, workflow, CancellationToken.None);
         return (instance.Id, workflow);
     }
+}
+
+public sealed class SqliteEventStoreTests() : EventStoreTests(TestStateDb.SqliteAsync);
+
+[Collection(PostgreSqlStateCollection.Name)]
+public sealed class PostgreSqlEventStoreTests(PostgreSqlStateServer server) : EventStoreTests(() => TestStateDb.PostgreSqlAsync(server))
+{
+    public static string? SkipReason => PostgreSqlStateServer.SkipReason;
 }

@@ -2,29 +2,27 @@ using Hoard.Contracts.Guest;
 using Hoard.Core.Instances;
 using Hoard.Core.Workflows;
 using Hoard.Persistence;
+using Hoard.Tests.Shared;
 
 namespace Hoard.Core.Tests.Persistence;
 
-/// <summary>Instances' allowed networks in a real SQLite state database.</summary>
-public sealed class NetworkAccessStoreTests : IAsyncLifetime
+/// <summary>Instances' allowed networks in a real state database (SQLite and PostgreSQL).</summary>
+public abstract class NetworkAccessStoreTests(Func<Task<TestStateDb>> create) : StateDbTests(create)
 {
     private static readonly InstanceTask[] Startable = [InstanceTask.None, InstanceTask.RestartRequired];
-    private TempStateDb _temp = null!;
     private StateDb _db = null!;
     private InstanceStore _instances = null!;
     private NetworkAccessStore _access = null!;
 
-    public async Task InitializeAsync()
+    protected override Task InitializeStoresAsync()
     {
-        _temp = await TempStateDb.CreateAsync();
-        _db = _temp.Db;
+        _db = Db;
         _instances = new InstanceStore(_db, TimeProvider.System);
         _access = new NetworkAccessStore(_db, TimeProvider.System);
+        return Task.CompletedTask;
     }
 
-    public Task DisposeAsync() => _temp.DisposeAsync().AsTask();
-
-    [Fact]
+    [StateDbFact]
     public async Task ListRestricted_HoldsLiveRestrictedInstancesWithAnAddress_Only()
     {
         var restricted = await InsertAsync("127.0.0.2/32", "127.100.0.2");
@@ -39,7 +37,7 @@ public sealed class NetworkAccessStoreTests : IAsyncLifetime
         Assert.Equal("127.0.0.2/32", (await _instances.GetAsync(restricted.Id, CancellationToken.None))!.AllowedCidrs);
     }
 
-    [Fact]
+    [StateDbFact]
     public async Task TryBeginUpdate_StoresTheNetworksAndTheWorkflow_OnlyFromAnIdleInstanceThatStillHasTheExpectedOnes()
     {
         var instance = await InsertAsync(null, "127.100.0.2");
@@ -75,4 +73,12 @@ public sealed class NetworkAccessStoreTests : IAsyncLifetime
     {
         Id = Guid.NewGuid().ToString(), Type = "test", InstanceId = instanceId, Created = DateTimeOffset.UtcNow, Updated = DateTimeOffset.UtcNow,
     };
+}
+
+public sealed class SqliteNetworkAccessStoreTests() : NetworkAccessStoreTests(TestStateDb.SqliteAsync);
+
+[Collection(PostgreSqlStateCollection.Name)]
+public sealed class PostgreSqlNetworkAccessStoreTests(PostgreSqlStateServer server) : NetworkAccessStoreTests(() => TestStateDb.PostgreSqlAsync(server))
+{
+    public static string? SkipReason => PostgreSqlStateServer.SkipReason;
 }

@@ -3,26 +3,25 @@ using Hoard.Core.Catalog;
 using Hoard.Core.Instances;
 using Hoard.Core.Workflows;
 using Hoard.Persistence;
+using Hoard.Tests.Shared;
 
 namespace Hoard.Core.Tests.Persistence;
 
-/// <summary>Quotas in a real SQLite state database: limits, usage, and the create that checks them atomically.</summary>
-public sealed class QuotaStoreTests : IAsyncLifetime
+/// <summary>Quotas in a real state database (SQLite and PostgreSQL): limits, usage, and the create that checks them atomically.</summary>
+public abstract class QuotaStoreTests(Func<Task<TestStateDb>> create) : StateDbTests(create)
 {
     private static readonly Dictionary<string, int> Defaults = new()
     {
         [QuotaStore.Instances] = 3, [QuotaStore.Ram] = -1, [QuotaStore.Volumes] = 100, [QuotaStore.Backups] = 50,
     };
 
-    private TempStateDb _temp = null!;
     private StateDb _db = null!;
     private QuotaStore _quotas = null!;
     private InstanceStore _instances = null!;
 
-    public async Task InitializeAsync()
+    protected override async Task InitializeStoresAsync()
     {
-        _temp = await TempStateDb.CreateAsync();
-        _db = _temp.Db;
+        _db = Db;
         _quotas = new QuotaStore(_db, TimeProvider.System);
         _instances = new InstanceStore(_db, TimeProvider.System);
         var catalog = new CatalogStore(_db);
@@ -30,9 +29,7 @@ public sealed class QuotaStoreTests : IAsyncLifetime
         await catalog.UpsertFlavorAsync(new Flavor("2", "m1.small", 1024, 1, 10), CancellationToken.None);
     }
 
-    public Task DisposeAsync() => _temp.DisposeAsync().AsTask();
-
-    [Fact]
+    [StateDbFact]
     public async Task Limits_AreTheDefaults_UntilSet_AndSetOnlyForTheirProject()
     {
         Assert.Equal(Defaults, await _quotas.GetLimitsAsync("p1", Defaults, CancellationToken.None));
@@ -44,7 +41,7 @@ public sealed class QuotaStoreTests : IAsyncLifetime
         Assert.Equal(Defaults, await _quotas.GetLimitsAsync("p2", Defaults, CancellationToken.None));
     }
 
-    [Fact]
+    [StateDbFact]
     public async Task SetLimits_UnknownResource_ChangesNothing()
     {
         await Assert.ThrowsAsync<ArgumentException>(() => _quotas.SetLimitsAsync("p1",
@@ -52,7 +49,7 @@ public sealed class QuotaStoreTests : IAsyncLifetime
         Assert.Equal(Defaults, await _quotas.GetLimitsAsync("p1", Defaults, CancellationToken.None));
     }
 
-    [Fact]
+    [StateDbFact]
     public async Task Usage_CountsLiveInstances_TheirFlavorsRam_AndVolumeSizes()
     {
         Assert.Empty(await TryInsertAsync("p1", "1", 2));
@@ -66,7 +63,7 @@ public sealed class QuotaStoreTests : IAsyncLifetime
         Assert.Equal((2L, 1536L, 7L, 0L), (usage[QuotaStore.Instances], usage[QuotaStore.Ram], usage[QuotaStore.Volumes], usage[QuotaStore.Backups]));
     }
 
-    [Fact]
+    [StateDbFact]
     public async Task TryInsert_OverQuota_NamesEveryResourceExceeded_AndInsertsNothing()
     {
         await _quotas.SetLimitsAsync("p1", new Dictionary<string, int>
@@ -81,7 +78,7 @@ public sealed class QuotaStoreTests : IAsyncLifetime
         Assert.Equal(1, await _instances.CountAsync("p1", CancellationToken.None));
     }
 
-    [Fact]
+    [StateDbFact]
     public async Task TryInsert_UnlimitedAndZeroLimits()
     {
         await _quotas.SetLimitsAsync("p1", new Dictionary<string, int> { [QuotaStore.Instances] = -1, [QuotaStore.Ram] = 0 }, CancellationToken.None);
@@ -93,7 +90,7 @@ public sealed class QuotaStoreTests : IAsyncLifetime
         }
     }
 
-    [Fact]
+    [StateDbFact]
     public async Task TryInsert_Concurrently_NeverPassesTheLimit()
     {
         await _quotas.SetLimitsAsync("p1", new Dictionary<string, int> { [QuotaStore.Instances] = 4 }, CancellationToken.None);
@@ -104,7 +101,7 @@ public sealed class QuotaStoreTests : IAsyncLifetime
         Assert.Equal(4, await _instances.CountAsync("p1", CancellationToken.None));
     }
 
-    [Fact]
+    [StateDbFact]
     public void Exceeded_IgnoresUnlimitedAndZeroDeltas_AndSortsByName()
     {
         var limits = new Dictionary<string, int> { ["instances"] = 2, ["ram"] = 100, ["volumes"] = -1, ["backups"] = 0 };
@@ -132,4 +129,12 @@ public sealed class QuotaStoreTests : IAsyncLifetime
     {
         Id = Guid.NewGuid().ToString(), Type = "test", InstanceId = instanceId, Created = DateTimeOffset.UtcNow, Updated = DateTimeOffset.UtcNow,
     };
+}
+
+public sealed class SqliteQuotaStoreTests() : QuotaStoreTests(TestStateDb.SqliteAsync);
+
+[Collection(PostgreSqlStateCollection.Name)]
+public sealed class PostgreSqlQuotaStoreTests(PostgreSqlStateServer server) : QuotaStoreTests(() => TestStateDb.PostgreSqlAsync(server))
+{
+    public static string? SkipReason => PostgreSqlStateServer.SkipReason;
 }

@@ -2,28 +2,26 @@ using Hoard.Contracts.Guest;
 using Hoard.Core.Instances;
 using Hoard.Core.Workflows;
 using Hoard.Persistence;
+using Hoard.Tests.Shared;
 
 namespace Hoard.Core.Tests.Persistence;
 
-/// <summary>Replication sets, their endpoints and events, and the set-wide task changes, in a real SQLite state database.</summary>
-public sealed class ReplicationSetStoreTests : IAsyncLifetime
+/// <summary>Replication sets, their endpoints and events, and the set-wide task changes, in a real state database (SQLite and PostgreSQL).</summary>
+public abstract class ReplicationSetStoreTests(Func<Task<TestStateDb>> create) : StateDbTests(create)
 {
-    private TempStateDb _temp = null!;
     private StateDb _db = null!;
     private InstanceStore _instances = null!;
     private ReplicationSetStore _sets = null!;
 
-    public async Task InitializeAsync()
+    protected override Task InitializeStoresAsync()
     {
-        _temp = await TempStateDb.CreateAsync();
-        _db = _temp.Db;
+        _db = Db;
         _instances = new InstanceStore(_db, TimeProvider.System);
         _sets = new ReplicationSetStore(_db, TimeProvider.System);
+        return Task.CompletedTask;
     }
 
-    public Task DisposeAsync() => _temp.DisposeAsync().AsTask();
-
-    [Fact]
+    [StateDbFact]
     public async Task Join_MakesOneSetPerSource_WithItsOwnPort_AndTheEndpointFollowsTheSource()
     {
         var source = await InsertAsync("127.100.0.2");
@@ -58,7 +56,25 @@ public sealed class ReplicationSetStoreTests : IAsyncLifetime
         Assert.DoesNotContain(await _sets.ListEndpointsAsync(CancellationToken.None), e => e.SetId == set);
     }
 
-    [Fact]
+    [StateDbFact]
+    public async Task Join_Concurrently_GivesEachSourceOneSet_AndEachSetItsOwnPort()
+    {
+        var pairs = new List<(string Source, string Replica)>();
+        for (var i = 0; i < 4; i++)
+        {
+            var source = await InsertAsync($"127.100.1.{i}");
+            pairs.Add((source.Id, (await InsertAsync($"127.100.2.{i}", replicaOf: source.Id)).Id));
+            pairs.Add((source.Id, (await InsertAsync($"127.100.3.{i}", replicaOf: source.Id)).Id));
+        }
+
+        var sets = await Task.WhenAll(pairs.Select(p => Task.Run(() => _sets.JoinAsync(p.Source, p.Replica, 40001, CancellationToken.None))));
+
+        Assert.Equal(4, sets.Distinct().Count());
+        Assert.All(pairs.Zip(sets).GroupBy(x => x.First.Source), g => Assert.Single(g.Select(x => x.Second).Distinct()));
+        Assert.Equal([40001L, 40002L, 40003L, 40004L], (await _sets.ListEndpointsAsync(CancellationToken.None)).Select(e => e.Port));
+    }
+
+    [StateDbFact]
     public async Task Events_RecordTheirMoments_NewestFirst()
     {
         var source = await InsertAsync("127.100.0.2");
@@ -82,7 +98,7 @@ public sealed class ReplicationSetStoreTests : IAsyncLifetime
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _sets.MarkEventAsync(first, "finished; DROP TABLE x", null, CancellationToken.None));
     }
 
-    [Fact]
+    [StateDbFact]
     public async Task TryBeginSet_ChangesEveryMemberOrNone()
     {
         var source = await InsertAsync("127.100.0.2", task: InstanceTask.None);
@@ -101,7 +117,7 @@ public sealed class ReplicationSetStoreTests : IAsyncLifetime
         Assert.Equal((InstanceTask.None, replica.Id, InstanceTask.None, (string?)null), (s.Task, s.ReplicaOf, r.Task, r.ReplicaOf));
     }
 
-    [Fact]
+    [StateDbFact]
     public async Task RecordHeartbeat_KeepsTheLastServingReport_AndTheReplicationState()
     {
         var instance = await InsertAsync("127.100.0.2");
@@ -132,4 +148,12 @@ public sealed class ReplicationSetStoreTests : IAsyncLifetime
     {
         Id = Guid.NewGuid().ToString(), Type = "test", InstanceId = instanceId, Created = DateTimeOffset.UtcNow, Updated = DateTimeOffset.UtcNow,
     };
+}
+
+public sealed class SqliteReplicationSetStoreTests() : ReplicationSetStoreTests(TestStateDb.SqliteAsync);
+
+[Collection(PostgreSqlStateCollection.Name)]
+public sealed class PostgreSqlReplicationSetStoreTests(PostgreSqlStateServer server) : ReplicationSetStoreTests(() => TestStateDb.PostgreSqlAsync(server))
+{
+    public static string? SkipReason => PostgreSqlStateServer.SkipReason;
 }

@@ -23,6 +23,7 @@ public sealed class HoardServerFixture : IAsyncLifetime
     private const string OtherUser = "it-other-user";
     private readonly ConcurrentQueue<string> _log = new();
     private readonly IReadOnlyDictionary<string, string> _environment;
+    private readonly StateDb? _stateDb;
     private readonly SemaphoreSlim _sharedLock = new(1, 1);
     private int _port;
     private Process? _server;
@@ -38,7 +39,15 @@ public sealed class HoardServerFixture : IAsyncLifetime
     /// A server with more settings in its environment (<c>Hoard__Section__Key</c>), where secrets such as storage keys
     /// belong: never on its command line.
     /// </summary>
-    internal HoardServerFixture(IReadOnlyDictionary<string, string> environment) => _environment = environment;
+    /// <param name="stateDb">The server's state DB when it is not the SQLite file in <see cref="DataDir"/> (Hoard:StateDb=postgresql).</param>
+    internal HoardServerFixture(IReadOnlyDictionary<string, string> environment, StateDb? stateDb = null)
+    {
+        _environment = environment;
+        _stateDb = stateDb;
+    }
+
+    /// <summary>The state DB the server uses, for seeding users straight into it.</summary>
+    private StateDb StateDb => _stateDb ?? new StateDb(Path.Combine(DataDir, "state.db"));
 
     /// <summary>How long a guest may be silent before the conductor marks its instance SHUTDOWN.</summary>
     public const int HeartbeatExpirySeconds = 10;
@@ -187,7 +196,7 @@ public sealed class HoardServerFixture : IAsyncLifetime
     /// <summary>The second project and its users go straight into the state DB (WAL lets both write): faster than the identity admin API, which TenancyAdminTests covers.</summary>
     private async Task SeedOtherProjectAsync()
     {
-        var identity = new IdentityStore(new StateDb(Path.Combine(DataDir, "state.db")), TimeProvider.System);
+        var identity = new IdentityStore(StateDb, TimeProvider.System);
         var project = new Project(Guid.NewGuid().ToString("N"), OtherProject, "default", true);
         var user = new UserAccount(Guid.NewGuid().ToString("N"), OtherUser, "default", HashPassword(OtherPassword), true);
         await identity.CreateProjectAsync(project, default);
@@ -199,7 +208,7 @@ public sealed class HoardServerFixture : IAsyncLifetime
 
     private async Task SeedReaderAsync()
     {
-        var identity = new IdentityStore(new StateDb(Path.Combine(DataDir, "state.db")), TimeProvider.System);
+        var identity = new IdentityStore(StateDb, TimeProvider.System);
         var demo = await identity.FindProjectAsync("default", null, "demo", default)
                    ?? throw new InvalidOperationException("The demo project is missing.");
         var user = new UserAccount(Guid.NewGuid().ToString("N"), ReaderUser, "default", HashPassword(OtherPassword), true);

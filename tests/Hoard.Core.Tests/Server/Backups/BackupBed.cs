@@ -33,11 +33,11 @@ internal sealed class BackupBed : IAsyncDisposable
 {
     private WebApplication? _transfers;
 
-    private BackupBed(TempDir dir)
+    private BackupBed(TempDir dir, StateDb? db)
     {
         Dir = dir;
         Options = new HoardOptions { DataDir = dir.Path, BackupTimeoutSeconds = 60, RestoreTimeoutSeconds = 60 };
-        Db = new StateDb(Options.StateDbPath);
+        Db = db ?? new StateDb(Options.StateDbPath);
         Instances = new InstanceStore(Db, TimeProvider.System);
         Catalog = new CatalogStore(Db);
         Backups = new BackupStore(Db, TimeProvider.System);
@@ -63,9 +63,10 @@ internal sealed class BackupBed : IAsyncDisposable
     public BackupPipeline Pipeline { get; }
     public TransferTokens Tokens { get; }
 
-    public static async Task<BackupBed> CreateAsync()
+    /// <param name="db">Another state DB than the SQLite file in the bed's dir (the store tests run on PostgreSQL too).</param>
+    public static async Task<BackupBed> CreateAsync(StateDb? db = null)
     {
-        var bed = new BackupBed(new TempDir());
+        var bed = new BackupBed(new TempDir(), db);
         await bed.Db.MigrateAsync(default);
         await bed.Catalog.UpsertFlavorAsync(new Flavor("1", "m1.tiny", 512, 1, 5), default);
         foreach (var file in Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "datastores"), "*.json"))
