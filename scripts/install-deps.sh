@@ -9,6 +9,7 @@ packages=(mariadb-server mariadb-client libmariadb3 mariadb-backup postgresql-15
           haproxy           # replication sets' stable write endpoints
           rabbitmq-server   # the rabbitmq bus transport; its contract tests start a private broker
           chromium          # tests/Hoard.DashboardTests: the dashboard driven by Playwright
+          python3-keystone uwsgi-plugin-python3  # tests: a real Keystone on loopback for Hoard:Identity:Mode=keystone (~15 s)
           swift-proxy swift-account swift-container swift-object memcached python3-swiftclient)  # scripts/swift-aio.sh: backups to Swift and S3 in tests
 missing=()
 for p in "${packages[@]}"; do

@@ -74,12 +74,16 @@ public sealed partial class IdentityStore
         return true;
     }
 
-    /// <summary>Deletes the project, its role assignments and every token scoped to it; false if there was none.</summary>
+    /// <summary>
+    /// Deletes the project, its role assignments, every token scoped to it and every application credential for it; false
+    /// if there was none.
+    /// </summary>
     public async Task<bool> DeleteProjectAsync(string id, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await connection.ExecuteAsync("DELETE FROM tokens WHERE project_id = @id", new { id }, transaction);
+        await connection.ExecuteAsync("DELETE FROM application_credentials WHERE project_id = @id", new { id }, transaction);
         var deleted = await connection.ExecuteAsync("DELETE FROM projects WHERE id = @id", new { id }, transaction);
         await transaction.CommitAsync(cancellationToken);
         return deleted == 1;
@@ -156,7 +160,10 @@ public sealed partial class IdentityStore
         return await connection.ExecuteAsync("DELETE FROM users WHERE id = @id", new { id }) == 1;
     }
 
-    /// <summary>Removes the role and revokes the user's tokens for that project; false if it was not assigned.</summary>
+    /// <summary>
+    /// Removes the role and revokes the user's tokens and application credentials for that project (as Keystone deletes
+    /// a user's application credentials when an assignment on their project goes); false if it was not assigned.
+    /// </summary>
     public async Task<bool> RemoveRoleAsync(string userId, string projectId, string role, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
@@ -166,6 +173,12 @@ public sealed partial class IdentityStore
             new { userId, projectId, role }, transaction);
         await connection.ExecuteAsync(
             "DELETE FROM tokens WHERE user_id = @userId AND project_id = @projectId", new { userId, projectId }, transaction);
+        if (removed == 1)
+        {
+            await connection.ExecuteAsync(
+                "DELETE FROM application_credentials WHERE user_id = @userId AND project_id = @projectId", new { userId, projectId }, transaction);
+        }
+
         await transaction.CommitAsync(cancellationToken);
         return removed == 1;
     }

@@ -56,33 +56,62 @@ public sealed partial class IdentityStore(StateDb db, TimeProvider time)
             new { userId, projectId })];
     }
 
+    /// <summary>Stores a token's hash; <paramref name="applicationCredentialId"/> names the credential it was issued from, if any.</summary>
     public async Task StoreTokenAsync(string hash, string userId, string projectId, DateTimeOffset issued, DateTimeOffset expires,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, string? applicationCredentialId = null)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
         await connection.ExecuteAsync(
             "DELETE FROM tokens WHERE expires < @now; " +
-            "INSERT INTO tokens (hash, user_id, project_id, issued, expires) VALUES (@hash, @userId, @projectId, @issued, @expires)",
-            new { hash, userId, projectId, issued = Ts.Of(issued), expires = Ts.Of(expires), now = Ts.Of(time.GetUtcNow()) });
+            "INSERT INTO tokens (hash, user_id, project_id, issued, expires, application_credential_id) " +
+            "VALUES (@hash, @userId, @projectId, @issued, @expires, @applicationCredentialId)",
+            new
+            {
+                hash, userId, projectId, issued = Ts.Of(issued), expires = Ts.Of(expires), applicationCredentialId,
+                now = Ts.Of(time.GetUtcNow()),
+            });
     }
 
-    /// <summary>The token's subject, if the token exists, has not expired, and its user and project are enabled.</summary>
+    /// <summary>
+    /// The token's subject, if the token exists, has not expired, and its user and project are enabled. A token issued
+    /// from an application credential also needs the credential, unexpired, and carries only the credential's roles that
+    /// the user still holds.
+    /// </summary>
     public async Task<TokenInfo?> FindTokenAsync(string hash, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<(string UserId, string UserName, string ProjectId, string ProjectName,
-            DateTimeOffset Issued, DateTimeOffset Expires)>(
-            "SELECT t.user_id, u.name, t.project_id, p.name, t.issued, t.expires FROM tokens t " +
+        var row = await connection.QuerySingleOrDefaultAsync<TokenRow>(
+            "SELECT t.user_id AS UserId, u.name AS UserName, t.project_id AS ProjectId, p.name AS ProjectName, t.issued AS Issued, " +
+            "t.expires AS Expires, t.application_credential_id AS CredentialId, a.name AS CredentialName, " +
+            "a.unrestricted AS CredentialUnrestricted, a.roles AS CredentialRoles FROM tokens t " +
             "JOIN users u ON u.id = t.user_id AND u.enabled = 1 JOIN projects p ON p.id = t.project_id AND p.enabled = 1 " +
-            "WHERE t.hash = @hash AND t.expires > @now", new { hash, now = Ts.Of(time.GetUtcNow()) });
-        if (row.UserId is null)
+            "LEFT JOIN application_credentials a ON a.id = t.application_credential_id " +
+            "WHERE t.hash = @hash AND t.expires > @now AND (t.application_credential_id IS NULL OR " +
+            "(a.id IS NOT NULL AND (a.expires_at IS NULL OR a.expires_at > @now)))", new { hash, now = Ts.Of(time.GetUtcNow()) });
+        if (row is null)
         {
             return null;
         }
 
-        var roles = await connection.QueryAsync<string>(
-            "SELECT role FROM role_assignments WHERE user_id = @UserId AND project_id = @ProjectId ORDER BY role", new { row.UserId, row.ProjectId });
-        return new TokenInfo(row.UserId, row.UserName, row.ProjectId, row.ProjectName, [.. roles], row.Issued, row.Expires);
+        IReadOnlyList<string> roles = [.. await connection.QueryAsync<string>(
+            "SELECT role FROM role_assignments WHERE user_id = @UserId AND project_id = @ProjectId ORDER BY role", new { row.UserId, row.ProjectId })];
+        ApplicationCredentialRef? credential = null;
+        if (row.CredentialId is not null)
+        {
+            var held = RoleNames.WithImplied(roles);
+            roles = [.. ApplicationCredentialStore.ParseRoles(row.CredentialRoles ?? "[]").Where(held.Contains).Order(StringComparer.Ordinal)];
+            if (roles.Count == 0)
+            {
+                return null;
+            }
+
+            credential = new ApplicationCredentialRef(row.CredentialId, row.CredentialName ?? "", row.CredentialUnrestricted != 0);
+        }
+
+        return new TokenInfo(row.UserId, row.UserName, row.ProjectId, row.ProjectName, roles, Ts.Parse(row.Issued), Ts.Parse(row.Expires))
+        {
+            ApplicationCredential = credential,
+        };
     }
 
     public async Task RevokeTokenAsync(string hash, CancellationToken cancellationToken)
@@ -104,5 +133,19 @@ public sealed partial class IdentityStore(StateDb db, TimeProvider time)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
         return await connection.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM users") > 0;
+    }
+
+    private sealed class TokenRow
+    {
+        public string UserId { get; set; } = "";
+        public string UserName { get; set; } = "";
+        public string ProjectId { get; set; } = "";
+        public string ProjectName { get; set; } = "";
+        public string Issued { get; set; } = "";
+        public string Expires { get; set; } = "";
+        public string? CredentialId { get; set; }
+        public string? CredentialName { get; set; }
+        public long CredentialUnrestricted { get; set; }
+        public string? CredentialRoles { get; set; }
     }
 }

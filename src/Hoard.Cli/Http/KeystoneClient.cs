@@ -9,28 +9,7 @@ internal sealed class KeystoneClient(HttpClient http)
     public async Task<Session> LoginAsync(Credentials credentials, CancellationToken cancellationToken)
     {
         var authUrl = NormalizeAuthUrl(credentials.AuthUrl);
-        var body = new JsonObject
-        {
-            ["auth"] = new JsonObject
-            {
-                ["identity"] = new JsonObject
-                {
-                    ["methods"] = new JsonArray("password"),
-                    ["password"] = new JsonObject
-                    {
-                        ["user"] = new JsonObject
-                        {
-                            ["name"] = credentials.UserName, ["domain"] = new JsonObject { ["name"] = credentials.UserDomain },
-                            ["password"] = credentials.Password,
-                        },
-                    },
-                },
-                ["scope"] = new JsonObject
-                {
-                    ["project"] = new JsonObject { ["name"] = credentials.ProjectName, ["domain"] = new JsonObject { ["name"] = credentials.ProjectDomain } },
-                },
-            },
-        };
+        var body = new JsonObject { ["auth"] = Auth(credentials) };
         JsonResponse response;
         try
         {
@@ -38,7 +17,7 @@ internal sealed class KeystoneClient(HttpClient http)
         }
         catch (CliException e) when (e.ExitCode is ExitCodes.Auth or ExitCodes.NotFound)
         {
-            throw CliException.Auth($"Login of {credentials.UserName} to project {credentials.ProjectName} failed: {e.Message}");
+            throw CliException.Auth($"Login of {credentials.Who} failed: {e.Message}");
         }
 
         var token = response.Headers.TryGetValues("X-Subject-Token", out var values) ? values.FirstOrDefault() : null;
@@ -60,6 +39,42 @@ internal sealed class KeystoneClient(HttpClient http)
     public async Task RevokeAsync(Session session, CancellationToken cancellationToken) =>
         await JsonHttp.SendAsync(http, HttpMethod.Delete, new Uri(session.AuthUrl + "/auth/tokens"), session.Token, null, cancellationToken,
             [KeyValuePair.Create("X-Subject-Token", session.Token)]);
+
+    /// <summary>A password scoped to a project, or an application credential (whose project is its own: no scope).</summary>
+    private static JsonObject Auth(Credentials credentials)
+    {
+        if (credentials.ApplicationCredentialId is { } id)
+        {
+            return new JsonObject
+            {
+                ["identity"] = new JsonObject
+                {
+                    ["methods"] = new JsonArray("application_credential"),
+                    ["application_credential"] = new JsonObject { ["id"] = id, ["secret"] = credentials.Password },
+                },
+            };
+        }
+
+        return new JsonObject
+        {
+            ["identity"] = new JsonObject
+            {
+                ["methods"] = new JsonArray("password"),
+                ["password"] = new JsonObject
+                {
+                    ["user"] = new JsonObject
+                    {
+                        ["name"] = credentials.UserName, ["domain"] = new JsonObject { ["name"] = credentials.UserDomain },
+                        ["password"] = credentials.Password,
+                    },
+                },
+            },
+            ["scope"] = new JsonObject
+            {
+                ["project"] = new JsonObject { ["name"] = credentials.ProjectName, ["domain"] = new JsonObject { ["name"] = credentials.ProjectDomain } },
+            },
+        };
+    }
 
     /// <summary>OpenStack clients accept the identity URL with or without its <c>/v3</c>.</summary>
     public static string NormalizeAuthUrl(string authUrl)

@@ -27,7 +27,7 @@ internal static class GuestLogObjectsApi
     /// <summary>The account URL for the catalog.</summary>
     public static string AccountUrl(string baseUrl, string projectId) => $"{baseUrl}{Root}/AUTH_{projectId}";
 
-    private static async Task<IResult> ListAsync(HttpContext http, string projectId, TokenService tokens, IBackupStorage storage, CancellationToken ct)
+    private static async Task<IResult> ListAsync(HttpContext http, string projectId, ITokenValidator tokens, IBackupStorage storage, CancellationToken ct)
     {
         if (!await AuthorizedAsync(http, projectId, tokens))
             return Results.StatusCode(401);
@@ -43,7 +43,7 @@ internal static class GuestLogObjectsApi
         return Reply.Json(listing);
     }
 
-    private static async Task<IResult> ReadAsync(HttpContext http, string projectId, string name, TokenService tokens, IBackupStorage storage,
+    private static async Task<IResult> ReadAsync(HttpContext http, string projectId, string name, ITokenValidator tokens, IBackupStorage storage,
         CancellationToken ct)
     {
         if (!await AuthorizedAsync(http, projectId, tokens))
@@ -68,7 +68,7 @@ internal static class GuestLogObjectsApi
     }
 
     /// <summary>Swift's rule: the token's project owns the account in the path.</summary>
-    private static async Task<bool> AuthorizedAsync(HttpContext http, string projectId, TokenService tokens)
+    private static async Task<bool> AuthorizedAsync(HttpContext http, string projectId, ITokenValidator tokens)
     {
         var token = http.Request.Headers["X-Auth-Token"].ToString();
         var info = token.Length == 0 ? null : await tokens.ValidateAsync(token, http.RequestAborted);

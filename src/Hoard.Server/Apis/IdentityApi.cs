@@ -22,6 +22,12 @@ internal static class IdentityApi
 
     public static void MapIdentityApi(this IEndpointRouteBuilder app)
     {
+        if (app.ServiceProvider.GetRequiredService<IOptions<HoardOptions>>().Value.Identity.IsKeystone)
+        {
+            // Clients log in to the external Keystone; answering /v3 here too would hand out tokens nobody checks.
+            return;
+        }
+
         app.MapGet("/v3", Discovery);
         app.MapPost("/v3/auth/tokens", IssueAsync);
         app.MapGet("/v3/auth/tokens", ValidateAsync);
@@ -32,6 +38,7 @@ internal static class IdentityApi
         admin.MapIdentityProjectsApi();
         admin.MapIdentityUsersApi();
         admin.MapIdentityRolesApi();
+        admin.MapIdentityApplicationCredentialsApi();
     }
 
     private static IResult Discovery(IOptions<HoardOptions> options) => KeystoneReply.Json(new JsonObject
@@ -47,8 +54,8 @@ internal static class IdentityApi
         },
     });
 
-    private static async Task<IResult> IssueAsync(HttpRequest request, IdentityStore store, TokenService tokens, LoginThrottle throttle,
-        IOptions<HoardOptions> options, CancellationToken cancellationToken)
+    private static async Task<IResult> IssueAsync(HttpRequest request, IdentityStore store, ApplicationCredentialStore credentials,
+        TokenService tokens, LoginThrottle throttle, IOptions<HoardOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         JsonObject? auth;
         try
@@ -67,6 +74,12 @@ internal static class IdentityApi
             return KeystoneReply.Error(400, "Bad Request", "Expecting to find identity in auth.");
         }
 
+        if (methods.Contains("application_credential"))
+        {
+            return await ApplicationCredentialLogin.IssueAsync(request, auth!, store, credentials, tokens, throttle, options.Value, time,
+                cancellationToken);
+        }
+
         UserAccount? user = null;
         if (methods.Contains("password") && identity["password"]?["user"] is JsonObject u)
         {
@@ -83,6 +96,12 @@ internal static class IdentityApi
         else if (methods.Contains("token") && identity["token"]?["id"]?.ToString() is { } existing)
         {
             var info = await tokens.ValidateAsync(existing, cancellationToken);
+            if (info?.ApplicationCredential is not null)
+            {
+                // Otherwise a restricted credential's token would buy a token with all of its user's roles, anywhere.
+                return KeystoneReply.Error(403, "Forbidden", "A token from an application credential cannot be exchanged for another token.");
+            }
+
             user = info is null ? null : await store.FindUserAsync(DomainId, info.UserId, null, cancellationToken);
             if (user is null)
             {
@@ -138,7 +157,7 @@ internal static class IdentityApi
         }
 
         request.HttpContext.Response.Headers["X-Subject-Token"] = subjectToken;
-        return KeystoneReply.Json(TokenBody(subject, ["password"], options.Value));
+        return KeystoneReply.Json(TokenBody(subject, [subject.ApplicationCredential is null ? "password" : "application_credential"], options.Value));
     }
 
     private static async Task<IResult> RevokeAsync(HttpRequest request, TokenService tokens, CancellationToken cancellationToken)
@@ -165,7 +184,7 @@ internal static class IdentityApi
         return Results.StatusCode(204);
     }
 
-    private static string? DomainOf(JsonObject? domain) => domain switch
+    internal static string? DomainOf(JsonObject? domain) => domain switch
     {
         null => DomainId,
         _ when domain["id"]?.ToString() is { } id => id == DomainId ? DomainId : null,
@@ -173,10 +192,10 @@ internal static class IdentityApi
         _ => DomainId,
     };
 
-    private static JsonObject TokenBody(TokenInfo info, IEnumerable<string?> methods, HoardOptions options)
+    internal static JsonObject TokenBody(TokenInfo info, IEnumerable<string?> methods, HoardOptions options)
     {
         var domain = () => new JsonObject { ["id"] = DomainId, ["name"] = DomainName };
-        return new JsonObject
+        var body = new JsonObject
         {
             ["token"] = new JsonObject
             {
@@ -194,6 +213,15 @@ internal static class IdentityApi
                 ["catalog"] = Catalog(info.ProjectId, options),
             },
         };
+        if (info.ApplicationCredential is { } credential)
+        {
+            body["token"]!["application_credential"] = new JsonObject
+            {
+                ["id"] = credential.Id, ["name"] = credential.Name, ["restricted"] = !credential.Unrestricted,
+            };
+        }
+
+        return body;
     }
 
     private static JsonArray Catalog(string projectId, HoardOptions options)

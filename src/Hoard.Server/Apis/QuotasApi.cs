@@ -9,8 +9,8 @@ using Microsoft.Extensions.Options;
 namespace Hoard.Server.Apis;
 
 /// <summary>
-/// Trove's <c>/v1.0/{project_id}/mgmt/quotas/{project}</c>: a project's limits and usage (its members and admins may
-/// read them), and the admin's update.
+/// Trove's <c>/v1.0/{project_id}/mgmt/quotas/{project}</c>: a project's limits and usage, and their update; admin-only,
+/// as all of Trove's management API.
 /// </summary>
 internal static class QuotasApi
 {
@@ -66,13 +66,13 @@ internal static class QuotasApi
     private static async Task<IResult> ShowAsync(HttpContext http, string targetProject, QuotaStore quotas, IdentityStore identity,
         IOptions<HoardOptions> options, CancellationToken cancellationToken)
     {
-        var token = http.Token();
-        if (!token.IsAdmin && token.ProjectId != targetProject)
+        // Trove's /mgmt is admin-only, one's own project's quotas included.
+        if (!http.Token().IsAdmin)
         {
             throw NotAdmin();
         }
 
-        await RequireProjectAsync(identity, targetProject, cancellationToken);
+        await RequireProjectAsync(identity, options.Value, targetProject, cancellationToken);
         var limits = await quotas.GetLimitsAsync(targetProject, Defaults(options.Value), cancellationToken);
         var usage = await quotas.GetUsageAsync(targetProject, cancellationToken);
         return Reply.Json(new JsonObject
@@ -85,7 +85,7 @@ internal static class QuotasApi
     }
 
     private static async Task<IResult> UpdateAsync(HttpContext http, string targetProject, QuotaStore quotas, IdentityStore identity,
-        CancellationToken cancellationToken)
+        IOptions<HoardOptions> options, CancellationToken cancellationToken)
     {
         if (!http.Token().IsAdmin)
         {
@@ -93,7 +93,7 @@ internal static class QuotasApi
         }
 
         var limits = ParseLimits(await Body.ReadAsync(http.Request, cancellationToken));
-        await RequireProjectAsync(identity, targetProject, cancellationToken);
+        await RequireProjectAsync(identity, options.Value, targetProject, cancellationToken);
         await quotas.SetLimitsAsync(targetProject, limits, cancellationToken);
         return Reply.Json(new JsonObject
         {
@@ -101,10 +101,13 @@ internal static class QuotasApi
         });
     }
 
-    /// <summary>Hoard is its own identity service, so unlike Trove it can refuse quotas for a project that does not exist.</summary>
-    private static async Task RequireProjectAsync(IdentityStore identity, string projectId, CancellationToken cancellationToken)
+    /// <summary>
+    /// With the built-in identity, Hoard knows its projects, so unlike Trove it can refuse quotas for a project that does
+    /// not exist; with an external Keystone it cannot, and behaves as Trove.
+    /// </summary>
+    private static async Task RequireProjectAsync(IdentityStore identity, HoardOptions options, string projectId, CancellationToken cancellationToken)
     {
-        if (await identity.FindProjectAsync(IdentityApi.DomainId, projectId, null, cancellationToken) is null)
+        if (!options.Identity.IsKeystone && await identity.FindProjectAsync(IdentityApi.DomainId, projectId, null, cancellationToken) is null)
         {
             throw TroveFault.NotFound($"Project {projectId} cannot be found.");
         }

@@ -53,7 +53,8 @@ internal sealed partial class Bootstrapper(
             LogDatastore(definition.Name, string.Join(", ", definition.Versions.Select(v => v.Name)), file);
         }
 
-        if (!await identity.AnyUserAsync(cancellationToken))
+        // With an external Keystone, users live there; a local admin could not log in anywhere.
+        if (!o.Identity.IsKeystone && !await identity.AnyUserAsync(cancellationToken))
         {
             try
             {

@@ -130,6 +130,12 @@ public sealed class HoardOptions
     /// <summary><c>json</c>: hoard-server and its guests write one JSON object per log line (for log shippers); else plain text.</summary>
     public string LogFormat { get; set; } = "text";
 
+    /// <summary>Who validates tokens: the built-in identity (<c>builtin</c>) or an external Keystone (<c>keystone</c>).</summary>
+    public Hoard.Server.Identity.IdentitySettings Identity { get; set; } = new();
+
+    /// <summary>The external Keystone of <see cref="Identity"/> mode <c>keystone</c>.</summary>
+    public Hoard.Server.Identity.KeystoneSettings Keystone { get; set; } = new();
+
     /// <summary>Per-project requests per minute, per verb.</summary>
     public RateLimiting.RateLimitOptions RateLimits { get; set; } = new();
 

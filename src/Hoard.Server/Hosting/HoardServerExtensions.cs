@@ -36,11 +36,12 @@ internal static class HoardServerExtensions
         services.AddSingleton<ProjectRateLimiter>();
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<IdentityStore>();
+        services.AddSingleton<ApplicationCredentialStore>();
         services.AddSingleton<ConductorStore>();
         services.AddSingleton<WorkflowStore>();
         services.AddSingleton<IWorkflowStore>(sp => sp.GetRequiredService<WorkflowStore>());
         services.AddSingleton<Bootstrapper>();
-        services.AddSingleton<TokenService>();
+        services.AddHoardIdentity(options);
         services.AddSingleton<InstanceAccess>();
 
         services.AddHoardBus(options);

@@ -8,9 +8,9 @@ namespace Hoard.Server.Identity;
 
 /// <summary>
 /// Guards <c>/v1.0/{project_id}/…</c>: a valid token is required (401 in keystonemiddleware's format), and its
-/// project must be the one in the path (403, as Trove answers).
+/// project must be the one in the path (403, as Trove answers). An external Keystone that cannot be asked is a 503.
 /// </summary>
-internal sealed class TroveAuthMiddleware(RequestDelegate next, TokenService tokens, IOptions<HoardOptions> options)
+internal sealed class TroveAuthMiddleware(RequestDelegate next, ITokenValidator tokens, IOptions<HoardOptions> options)
 {
     public const string TokenKey = "hoard.token";
 
@@ -24,11 +24,22 @@ internal sealed class TroveAuthMiddleware(RequestDelegate next, TokenService tok
         }
 
         var token = context.Request.Headers["X-Auth-Token"].ToString();
-        var info = token.Length == 0 ? null : await tokens.ValidateAsync(token, context.RequestAborted);
+        TokenInfo? info;
+        try
+        {
+            info = token.Length == 0 ? null : await tokens.ValidateAsync(token, context.RequestAborted);
+        }
+        catch (IdentityUnavailableException e)
+        {
+            await Reply.WriteFaultAsync(context, TroveFault.Unavailable(e.Message));
+            return;
+        }
+
         if (info is null)
         {
+            var o = options.Value;
             context.Response.StatusCode = 401;
-            context.Response.Headers.WWWAuthenticate = $"Keystone uri=\"{options.Value.BaseUrl}/v3\"";
+            context.Response.Headers.WWWAuthenticate = $"Keystone uri=\"{(o.Identity.IsKeystone ? o.Keystone.BaseUrl : o.BaseUrl)}/v3\"";
             context.Response.ContentType = "application/json";
             var body = new JsonObject
             {

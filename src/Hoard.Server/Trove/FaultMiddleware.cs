@@ -48,6 +48,8 @@ internal sealed partial class FaultMiddleware(RequestDelegate next, ILogger<Faul
                 };
             case BusTimeoutException:
                 return TroveFault.Unavailable("The instance's guest agent did not answer in time; try again shortly.");
+            case Identity.IdentityUnavailableException identity:
+                return TroveFault.Unavailable(identity.Message);
             default:
                 return Internal(e);
         }

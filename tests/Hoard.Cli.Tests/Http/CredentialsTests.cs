@@ -28,6 +28,28 @@ public sealed class CredentialsTests
         Assert.Null(Credentials.FromEnvironment(environment.Environment));
     }
 
+    [Fact]
+    public void FromEnvironment_TakesAnApplicationCredential_WhenTheAuthTypeSaysSo()
+    {
+        using var environment = new TestEnvironment(new Dictionary<string, string>(Complete)
+        {
+            ["OS_AUTH_TYPE"] = "v3applicationcredential", ["OS_APPLICATION_CREDENTIAL_ID"] = "ac1", ["OS_APPLICATION_CREDENTIAL_SECRET"] = "s3",
+        });
+        var credentials = Credentials.FromEnvironment(environment.Environment)!;
+        Assert.Equal(("ac1", "s3", "http://127.0.0.1:8779/v3"), (credentials.ApplicationCredentialId, credentials.Password, credentials.AuthUrl));
+        Assert.Equal("application credential ac1", credentials.Who);
+    }
+
+    [Fact]
+    public void FromEnvironment_IsNull_WhenTheApplicationCredentialHasNoSecret()
+    {
+        using var environment = new TestEnvironment(new Dictionary<string, string>(Complete)
+        {
+            ["OS_AUTH_TYPE"] = "v3applicationcredential", ["OS_APPLICATION_CREDENTIAL_ID"] = "ac1",
+        });
+        Assert.Null(Credentials.FromEnvironment(environment.Environment));
+    }
+
     [Theory]
     [InlineData("http://h:8779/v3", "http://h:8779/v3")]
     [InlineData("http://h:8779/v3/", "http://h:8779/v3")]

@@ -125,7 +125,25 @@ public sealed class HoardServerFixture : IAsyncLifetime
         }
     }
 
-    private async Task StartServerAsync()
+    /// <summary>
+    /// Starts the server only, for one whose tokens come from an external Keystone (<c>Hoard:Identity:Mode=keystone</c>):
+    /// it writes no admin-openrc.sh and has no users of its own to log in. Dispose it as any other.
+    /// </summary>
+    internal async Task StartWithoutBuiltInIdentityAsync()
+    {
+        try
+        {
+            await StartServerAsync(builtInIdentity: false);
+            Client = new TroveClient(new HttpClient { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromSeconds(100) });
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartServerAsync(bool builtInIdentity = true)
     {
         var dll = ServerAssembly();
         Assert.True(File.Exists(dll), $"hoard-server is not built at {dll}; build the solution first.");
@@ -182,6 +200,10 @@ public sealed class HoardServerFixture : IAsyncLifetime
                 return false;
             }
         }, $"hoard-server did not answer GET / on {BaseUrl}", 60, () => ServerLog, intervalMs: 100);
+        if (!builtInIdentity)
+        {
+            return;
+        }
 
         var openrc = Path.Combine(DataDir, "admin-openrc.sh");
         Assert.True(File.Exists(openrc), $"hoard-server did not write {openrc}");
@@ -242,7 +264,7 @@ public sealed class HoardServerFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (Client is not null)
+        if (Client is not null && Admin is not null)
         {
             await DeleteAllInstancesAsync();
         }
@@ -254,6 +276,8 @@ public sealed class HoardServerFixture : IAsyncLifetime
         }
 
         _server?.Dispose();
+        // Idempotent: a fixture that failed to start disposes itself, and its owner may dispose it again.
+        _server = null;
         await KillLeftoversAsync();
         await NftTable.DeleteAsync(DataDir);
         for (var attempt = 0; Directory.Exists(DataDir) && attempt < 10; attempt++)

@@ -18,6 +18,28 @@ internal static class OpenStackCli
         return RunAsync(openRc, arguments);
     }
 
+    /// <summary>
+    /// Runs <c>openstack --os-auth-type v3applicationcredential --os-application-credential-id ID …</c> against the server,
+    /// with no user or project settings; the secret goes through the environment, never the command line.
+    /// </summary>
+    public static Task<ProcessResult> RunWithApplicationCredentialAsync(HoardServerFixture server, string id, string secret,
+        params string[] arguments) =>
+        RunWithApplicationCredentialAsync(server.OpenRc["OS_AUTH_URL"], id, secret, arguments);
+
+    /// <summary>As <see cref="RunWithApplicationCredentialAsync(HoardServerFixture, string, string, string[])"/>, against any Keystone.</summary>
+    public static Task<ProcessResult> RunWithApplicationCredentialAsync(string authUrl, string id, string secret, params string[] arguments)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["OS_AUTH_URL"] = authUrl, ["OS_IDENTITY_API_VERSION"] = "3", ["OS_APPLICATION_CREDENTIAL_SECRET"] = secret,
+        };
+        return RunAsync(environment, ["--os-auth-type", "v3applicationcredential", "--os-application-credential-id", id, .. arguments]);
+    }
+
+    /// <summary>Runs <c>openstack</c> with exactly these <c>OS_*</c> settings (an openrc's, or another Keystone's).</summary>
+    public static Task<ProcessResult> RunWithAsync(IReadOnlyDictionary<string, string> openRc, params string[] arguments) =>
+        RunAsync(openRc, arguments);
+
     private static Task<ProcessResult> RunAsync(IReadOnlyDictionary<string, string> openRc, string[] arguments)
     {
         var environment = new Dictionary<string, string?>();

@@ -3,7 +3,10 @@ using Hoard.Cli.Http;
 
 namespace Hoard.Cli.Commands.Login;
 
-/// <summary><c>hoard login</c>: a Keystone password log-in whose token is kept for later commands.</summary>
+/// <summary>
+/// <c>hoard login</c>: a Keystone log-in, by password or by application credential (<c>--application-credential-id</c>,
+/// the secret from <c>OS_APPLICATION_CREDENTIAL_SECRET</c>, standard input or a prompt), whose token is kept for later commands.
+/// </summary>
 internal static class LoginCommand
 {
     public static Command Create(CliServices services)
@@ -14,11 +17,34 @@ internal static class LoginCommand
         var project = Defaulted("--project", "OS_PROJECT_NAME", "The project to work in.", environment);
         var userDomain = Defaulted("--user-domain", "OS_USER_DOMAIN_NAME", "The user's domain.", environment, Credentials.DefaultDomain);
         var projectDomain = Defaulted("--project-domain", "OS_PROJECT_DOMAIN_NAME", "The project's domain.", environment, Credentials.DefaultDomain);
-        var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the password from standard input (else OS_PASSWORD, else a prompt)." };
+        var passwordStdin = new Option<bool>("--password-stdin")
+        {
+            Description = "Read the password (or the application credential's secret) from standard input (else OS_PASSWORD or " +
+                          "OS_APPLICATION_CREDENTIAL_SECRET, else a prompt).",
+        };
+        var credentialId = new Option<string>("--application-credential-id")
+        {
+            Description = "Log in with this application credential instead of a password. Default: $OS_APPLICATION_CREDENTIAL_ID when " +
+                          "OS_AUTH_TYPE is v3applicationcredential.",
+            DefaultValueFactory = _ => environment.Variable("OS_AUTH_TYPE") == Credentials.ApplicationCredentialAuthType
+                ? environment.Variable("OS_APPLICATION_CREDENTIAL_ID") ?? "" : "",
+        };
         return new Command("login", "Log in and keep the token (0600) for the commands that follow.")
-            .With(authUrl, user, project, userDomain, projectDomain, passwordStdin)
+            .With(authUrl, user, project, userDomain, projectDomain, passwordStdin, credentialId)
             .Runs(services, async context =>
             {
+                if (context.Get(credentialId) is { Length: > 0 } id)
+                {
+                    var secret = environment.Variable("OS_APPLICATION_CREDENTIAL_SECRET") is { Length: > 0 } given && !context.Get(passwordStdin)
+                        ? given
+                        : context.ReadSecret(passwordStdin, "Secret: ", required: true)!;
+                    var byCredential = await services.Keystone.LoginAsync(Credentials.ForApplicationCredential(Required(context, authUrl), id, secret),
+                        context.Cancellation);
+                    services.Sessions.Save(byCredential);
+                    context.Output.Show(WhoamiCommand.View(byCredential, services.Sessions.Path));
+                    return;
+                }
+
                 var password = environment.Variable("OS_PASSWORD") is { Length: > 0 } fromEnvironment && !context.Get(passwordStdin)
                     ? fromEnvironment
                     : context.ReadSecret(passwordStdin, "Password: ", required: true)!;

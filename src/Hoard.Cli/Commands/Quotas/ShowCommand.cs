@@ -9,7 +9,7 @@ internal static class ShowCommand
     public static Command Create(CliServices services)
     {
         var project = new Argument<string>("project") { Description = "The project's id (default: your own).", Arity = ArgumentArity.ZeroOrOne };
-        return new Command("show", "Show a project's quotas and what it uses.").With(project).Runs(services, async context =>
+        return new Command("show", "Show a project's quotas and what it uses (admins only, as Trove's /mgmt; members: quota limits).").With(project).Runs(services, async context =>
         {
             var client = await context.ClientAsync();
             var target = context.Get(project) is { Length: > 0 } given ? given : client.Session.ProjectId;

@@ -2,8 +2,10 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Hoard.Server.Dashboard.Api;
+using Hoard.Server.Hosting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.Extensions.Options;
 
 namespace Hoard.Server.Dashboard.Session;
 
@@ -11,8 +13,13 @@ namespace Hoard.Server.Dashboard.Session;
 /// Signs a browser in and out with the identity API (<c>/v3/auth/tokens</c>) over loopback, like any OpenStack client: the
 /// token it issues goes, encrypted, into the session cookie.
 /// </summary>
-internal sealed class DashboardSignIn(IHttpClientFactory clients, LoopbackAddress loopback)
+internal sealed class DashboardSignIn(IHttpClientFactory clients, LoopbackAddress loopback, IOptions<HoardOptions> options)
 {
+    /// <summary>hoard-server's own identity API, or the external Keystone's in keystone mode.</summary>
+    private Uri TokensUrl => options.Value.Identity.IsKeystone
+        ? new Uri(options.Value.Keystone.BaseUrl + "/v3/auth/tokens")
+        : new Uri(loopback.Value, "/v3/auth/tokens");
+
     public Task PasswordAsync(HttpContext http, string userName, string password, string projectName, CancellationToken cancellationToken)
     {
         var identity = new JsonObject
@@ -48,7 +55,7 @@ internal sealed class DashboardSignIn(IHttpClientFactory clients, LoopbackAddres
     private async Task SignInAsync(HttpContext http, JsonObject identity, JsonObject project, CancellationToken cancellationToken)
     {
         var body = new JsonObject { ["auth"] = new JsonObject { ["identity"] = identity, ["scope"] = new JsonObject { ["project"] = project } } };
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(loopback.Value, "/v3/auth/tokens"))
+        using var request = new HttpRequestMessage(HttpMethod.Post, TokensUrl)
         {
             Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
         };
@@ -72,7 +79,7 @@ internal sealed class DashboardSignIn(IHttpClientFactory clients, LoopbackAddres
 
     private async Task RevokeAsync(string token, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Delete, new Uri(loopback.Value, "/v3/auth/tokens"));
+        using var request = new HttpRequestMessage(HttpMethod.Delete, TokensUrl);
         request.Headers.Add("X-Auth-Token", token);
         request.Headers.Add("X-Subject-Token", token);
         using var response = await clients.CreateClient(HoardApi.HttpClientName).SendAsync(request, cancellationToken);
