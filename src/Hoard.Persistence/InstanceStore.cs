@@ -137,13 +137,19 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
         ExecuteAsync("UPDATE instances SET service_status = @status, service_status_updated = @reported WHERE id = @id",
             new { id, status = status.ToString(), reported = Ts.Of(reported) }, cancellationToken);
 
-    /// <summary>A heartbeat: the service status and the replication state (null for a standalone instance), as of <paramref name="reported"/>.</summary>
-    public Task RecordHeartbeatAsync(string id, ServiceStatus status, string? replication, DateTimeOffset reported, CancellationToken cancellationToken) =>
-        ExecuteAsync("UPDATE instances SET service_status = @status, service_status_updated = @reported, replication = @replication, " +
-                     "replication_updated = CASE WHEN @replication IS NULL THEN NULL ELSE @reported END, " +
-                     "last_healthy = CASE WHEN @serving THEN @reported ELSE last_healthy END WHERE id = @id",
-            new { id, status = status.ToString(), reported = Ts.Of(reported), replication, serving = status is ServiceStatus.Healthy or ServiceStatus.Running },
-            cancellationToken);
+    /// <summary>
+    /// A heartbeat: the service status and the replication state (null for a standalone instance), as of
+    /// <paramref name="reported"/>. Written without waiting for the disk (<see cref="StateDb.OpenForReportsAsync"/>): the next
+    /// one follows within seconds.
+    /// </summary>
+    public async Task RecordHeartbeatAsync(string id, ServiceStatus status, string? replication, DateTimeOffset reported, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenForReportsAsync(cancellationToken);
+        await connection.ExecuteAsync("UPDATE instances SET service_status = @status, service_status_updated = @reported, replication = @replication, " +
+                                      "replication_updated = CASE WHEN @replication IS NULL THEN NULL ELSE @reported END, " +
+                                      "last_healthy = CASE WHEN @serving THEN @reported ELSE last_healthy END WHERE id = @id",
+            new { id, status = status.ToString(), reported = Ts.Of(reported), replication, serving = status is ServiceStatus.Healthy or ServiceStatus.Running });
+    }
 
     /// <summary>The live replicas of <paramref name="sourceId"/>, oldest first.</summary>
     public async Task<IReadOnlyList<InstanceRecord>> ListReplicasAsync(string sourceId, CancellationToken cancellationToken)
