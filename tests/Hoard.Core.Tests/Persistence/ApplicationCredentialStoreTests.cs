@@ -1,35 +1,33 @@
 using Hoard.Core.Identity;
 using Hoard.Persistence;
+using Hoard.Tests.Shared;
 
 namespace Hoard.Core.Tests.Persistence;
 
 /// <summary>
-/// Application credentials in a real SQLite state database: names unique per user, and every way a credential or its
+/// Application credentials in a real state database (SQLite and PostgreSQL): names unique per user, and every way a credential or its
 /// user's rights go away takes the tokens issued from it along.
 /// </summary>
-public sealed class ApplicationCredentialStoreTests : IAsyncLifetime
+public abstract class ApplicationCredentialStoreTests(Func<Task<TestStateDb>> create) : StateDbTests(create)
 {
     private static readonly CancellationToken None = CancellationToken.None;
-    private TempStateDb _temp = null!;
     private IdentityStore _identity = null!;
     private ApplicationCredentialStore _credentials = null!;
     private readonly Project _project = new("p1", "team", "default", true);
     private readonly UserAccount _user = new("u1", "alice", "default", "!", true);
 
-    public async Task InitializeAsync()
+    protected override async Task InitializeStoresAsync()
     {
-        _temp = await TempStateDb.CreateAsync();
-        _identity = new IdentityStore(_temp.Db, TimeProvider.System);
-        _credentials = new ApplicationCredentialStore(_temp.Db, TimeProvider.System);
+        _identity = new IdentityStore(Db, TimeProvider.System);
+        _credentials = new ApplicationCredentialStore(Db, TimeProvider.System);
         await _identity.CreateProjectAsync(_project, None);
         await _identity.CreateUserAsync(_user, None);
         await _identity.AssignRoleAsync(_user.Id, _project.Id, RoleNames.Member, None);
         await _identity.AssignRoleAsync(_user.Id, _project.Id, RoleNames.Reader, None);
     }
 
-    public Task DisposeAsync() => _temp.DisposeAsync().AsTask();
 
-    [Fact]
+    [StateDbFact]
     public async Task Create_List_Find_AndADuplicateNameIsRefused()
     {
         var ci = Credential("c1", "ci", [RoleNames.Reader], expires: DateTimeOffset.UtcNow.AddDays(1));
@@ -48,7 +46,7 @@ public sealed class ApplicationCredentialStoreTests : IAsyncLifetime
         Assert.Null(await _credentials.FindForLoginAsync(null, null, "ci", None));
     }
 
-    [Fact]
+    [StateDbFact]
     public async Task ATokenFromACredential_CarriesOnlyItsRoles_AndGoesWithIt()
     {
         await _credentials.CreateAsync(Credential("c1", "ci", [RoleNames.Reader]), "h", None);
@@ -66,7 +64,7 @@ public sealed class ApplicationCredentialStoreTests : IAsyncLifetime
         Assert.False(await _credentials.DeleteAsync(_user.Id, "c1", None));
     }
 
-    [Fact]
+    [StateDbFact]
     public async Task RemovingARoleOnTheProject_DeletesTheUsersCredentialsThere()
     {
         await _credentials.CreateAsync(Credential("c1", "ci", [RoleNames.Reader]), "h", None);
@@ -78,7 +76,7 @@ public sealed class ApplicationCredentialStoreTests : IAsyncLifetime
         Assert.Null(await _identity.FindTokenAsync("t-cred", None));
     }
 
-    [Fact]
+    [StateDbFact]
     public async Task DeletingTheUserOrTheProject_DeletesTheirCredentials()
     {
         await _credentials.CreateAsync(Credential("c1", "ci", [RoleNames.Reader]), "h", None);
@@ -91,7 +89,7 @@ public sealed class ApplicationCredentialStoreTests : IAsyncLifetime
         Assert.Empty(await _credentials.ListAsync(_user.Id, null, None));
     }
 
-    [Fact]
+    [StateDbFact]
     public async Task AnExpiredCredentialsTokens_AreRefused()
     {
         await _credentials.CreateAsync(Credential("c1", "ci", [RoleNames.Reader], expires: DateTimeOffset.UtcNow.AddMilliseconds(300)), "h", None);
@@ -108,4 +106,13 @@ public sealed class ApplicationCredentialStoreTests : IAsyncLifetime
 
     private Task StoreTokenAsync(string hash, string? credentialId) =>
         _identity.StoreTokenAsync(hash, _user.Id, _project.Id, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddHours(1), None, credentialId);
+}
+
+public sealed class SqliteApplicationCredentialStoreTests() : ApplicationCredentialStoreTests(TestStateDb.SqliteAsync);
+
+[Collection(PostgreSqlStateCollection.Name)]
+public sealed class PostgreSqlApplicationCredentialStoreTests(PostgreSqlStateServer server)
+    : ApplicationCredentialStoreTests(() => TestStateDb.PostgreSqlAsync(server))
+{
+    public static string? SkipReason => PostgreSqlStateServer.SkipReason;
 }
