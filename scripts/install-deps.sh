@@ -7,6 +7,7 @@ packages=(mariadb-server mariadb-client libmariadb3 mariadb-backup postgresql-15
           e2fsprogs mount   # mkfs.ext4, losetup/mount/umount: loopfs volumes
           nftables          # nft: instances' allowed_cidrs
           haproxy           # replication sets' stable write endpoints
+          iproute2          # ip netns: tests/Hoard.IntegrationTests/ManyHostsTests simulate hosts as network namespaces
           rabbitmq-server   # the rabbitmq bus transport; its contract tests start a private broker
           chromium          # tests/Hoard.DashboardTests: the dashboard driven by Playwright
           python3-keystone uwsgi-plugin-python3  # tests: a real Keystone on loopback for Hoard:Identity:Mode=keystone (~15 s)

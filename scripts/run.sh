@@ -14,6 +14,9 @@ mkdir -p "$data_dir"
 chmod 711 "$data_dir"
 dotnet publish src/Hoard.Server/Hoard.Server.csproj -c Release -o "$data_dir/bin" --nologo -v quiet > /tmp/hoard-build.log 2>&1 \
   || { tail -40 /tmp/hoard-build.log >&2; exit 1; }
+# The host agent is published too, for adding machines (Hoard:Compute=hosts, docs/distributed.md "Many hosts").
+dotnet publish src/Hoard.HostAgent/Hoard.HostAgent.csproj -c Release -o "$data_dir/host-agent" --nologo -v quiet > /tmp/hoard-build.log 2>&1 \
+  || { tail -40 /tmp/hoard-build.log >&2; exit 1; }
 dotnet publish src/Hoard.Cli/Hoard.Cli.csproj -c Release -o "$data_dir/cli" --nologo -v quiet > /tmp/hoard-build.log 2>&1 \
   || { tail -40 /tmp/hoard-build.log >&2; exit 1; }
 ln -sf "$data_dir/cli/hoard" /usr/local/bin/hoard

@@ -11,7 +11,7 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
     private const string Columns =
         "id, project_id, name, flavor_id, datastore_version_id, volume_size, task, server_status, service_status, " +
         "service_status_updated, address, port, bus_secret_hash, availability_zone, created, updated, deleted, deleted_at, " +
-        "configuration_id, configuration_applied, allowed_cidrs, replica_of, replication, replication_updated, last_healthy, replication_set";
+        "configuration_id, configuration_applied, allowed_cidrs, replica_of, replication, replication_updated, last_healthy, replication_set, host, locality";
 
     /// <summary>Insert an instance and the workflow that builds it, atomically.</summary>
     public async Task InsertAsync(InstanceRecord instance, WorkflowRecord workflow, CancellationToken cancellationToken)
@@ -70,7 +70,7 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
         await connection.ExecuteAsync(
             $"INSERT INTO instances ({Columns}) VALUES (@Id, @ProjectId, @Name, @FlavorId, @DatastoreVersionId, @VolumeSize, " +
             "@Task, @ServerStatus, @ServiceStatus, @ServiceStatusUpdated, @Address, @Port, @BusSecretHash, @AvailabilityZone, " +
-            "@Created, @Updated, 0, NULL, @ConfigurationId, NULL, @AllowedCidrs, @ReplicaOf, NULL, NULL, NULL, @ReplicationSet)", Params(instance), tx);
+            "@Created, @Updated, 0, NULL, @ConfigurationId, NULL, @AllowedCidrs, @ReplicaOf, NULL, NULL, NULL, @ReplicationSet, NULL, @Locality)", Params(instance), tx);
         await WorkflowStore.InsertAsync(connection, tx, workflow);
     }
 
@@ -432,7 +432,7 @@ public sealed class InstanceStore(StateDb db, TimeProvider time)
         i.Id, i.ProjectId, i.Name, i.FlavorId, i.DatastoreVersionId, i.VolumeSize,
         Task = i.Task.ToString(), ServerStatus = i.ServerStatus.ToString(), ServiceStatus = i.ServiceStatus.ToString(),
         ServiceStatusUpdated = Ts.Of(i.ServiceStatusUpdated), i.Address, i.Port, i.BusSecretHash, i.AvailabilityZone,
-        Created = Ts.Of(i.Created), Updated = Ts.Of(i.Updated), i.ConfigurationId, i.AllowedCidrs, i.ReplicaOf, i.ReplicationSet,
+        Created = Ts.Of(i.Created), Updated = Ts.Of(i.Updated), i.ConfigurationId, i.AllowedCidrs, i.ReplicaOf, i.ReplicationSet, i.Locality,
     };
 
     internal static DbTransaction? NoTransaction => null;

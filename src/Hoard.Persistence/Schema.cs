@@ -159,5 +159,10 @@ internal static class Schema
         ALTER TABLE tokens ADD COLUMN application_credential_id TEXT;
         CREATE INDEX ix_tokens_application_credential ON tokens (application_credential_id) WHERE application_credential_id IS NOT NULL;
         """,
+        // 13: Trove's locality (affinity, anti-affinity and their soft forms) as asked on create: it governs where the
+        // replicas of that instance are placed relative to it and each other (NULL: nothing asked).
+        """
+        ALTER TABLE instances ADD COLUMN locality TEXT;
+        """,
     ];
 }

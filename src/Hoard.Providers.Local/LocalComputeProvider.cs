@@ -50,16 +50,8 @@ public sealed partial class LocalComputeProvider(
                 }
             }
 
-            // .0 and .255 are avoided to keep addresses unsurprising; .1 is left for the host side.
-            for (var i = 2; i < 256 * 256; i++)
+            foreach (var address in InstanceAddresses.Candidates(options))
             {
-                var (x, y) = (i / 256, i % 256);
-                if (y is 0 or 1 or 255)
-                {
-                    continue;
-                }
-
-                var address = $"127.{options.LoopbackSecondOctet}.{x}.{y}";
                 // Other Hoard servers (or anything else) on this host may hold the address: probe the port too.
                 if (!used.Contains(address) && IsFree(address, port))
                 {
@@ -72,7 +64,9 @@ public sealed partial class LocalComputeProvider(
                 }
             }
 
-            throw new InvalidOperationException("No free loopback address is left for a new instance.");
+            throw new InvalidOperationException(options.AddressPool is { Count: > 0 }
+                ? $"No address of the pool ({options.AddressPool.Count} addresses) is free for a new instance."
+                : "No free loopback address is left for a new instance.");
         }
         finally
         {

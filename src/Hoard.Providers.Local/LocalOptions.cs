@@ -24,6 +24,12 @@ public sealed class LocalOptions
     /// <summary>Instances get addresses 127.B.x.y with this second octet (127.0.0.0/16 is left alone).</summary>
     public int LoopbackSecondOctet { get; set; } = 100;
 
+    /// <summary>
+    /// Addresses instances may take instead of 127.B.x.y (a host agent's pool, reachable from other machines); each must
+    /// already be configured on an interface of the host. Empty: loopback addresses.
+    /// </summary>
+    public IReadOnlyList<string> AddressPool { get; set; } = [];
+
     public double HeartbeatIntervalSeconds { get; set; } = 2;
 
     /// <summary>Guests write their log as one JSON object per line.</summary>

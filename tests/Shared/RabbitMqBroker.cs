@@ -21,8 +21,19 @@ public sealed class RabbitMqBroker : IAsyncLifetime
     private readonly int _distPort = FreePort();
     private readonly int _epmdPort = FreePort();
     private readonly string _password = Guid.NewGuid().ToString("N");
+    private readonly string? _alsoOn;
     private Process? _epmd;
     private Process? _node;
+
+    public RabbitMqBroker()
+    {
+    }
+
+    /// <summary>A broker that also listens on <paramref name="alsoListenOn"/> (a bridge's address, for clients in network namespaces).</summary>
+    public RabbitMqBroker(string alsoListenOn) => _alsoOn = alsoListenOn;
+
+    /// <summary><see cref="Options"/>' URL with another address of the broker (one it listens on).</summary>
+    public Uri UrlOn(string address) => new UriBuilder(Options.Url) { Host = address }.Uri;
 
     public static string? SkipReason { get; } =
         Environment.GetEnvironmentVariable("HOARD_TEST_NO_RABBITMQ") == "1" ? "HOARD_TEST_NO_RABBITMQ=1"
@@ -45,7 +56,7 @@ public sealed class RabbitMqBroker : IAsyncLifetime
 
         File.WriteAllText(Path.Combine(_dir.FullName, "rabbitmq.conf"),
             $"listeners.tcp.default = 127.0.0.1:{_port}\ndefault_user = hoard\ndefault_pass = {_password}\n" +
-            "loopback_users = none\n");
+            "loopback_users = none\n" + (_alsoOn is { } also ? $"listeners.tcp.other = {also}:{_port}\n" : ""));
         File.WriteAllText(Path.Combine(_dir.FullName, "enabled_plugins"), "[].\n");
         File.WriteAllText(Path.Combine(_dir.FullName, "none.env"), "");
         var cookie = Path.Combine(_dir.FullName, ".erlang.cookie");

@@ -42,6 +42,12 @@ public sealed class InstanceRecord
 
     /// <summary>The replication set it belongs to (its stable write endpoint), while it has a source or replicas.</summary>
     public string? ReplicationSet { get; set; }
+
+    /// <summary>The host of the <c>hosts</c> compute provider it was placed on; null with the local provider or before placement.</summary>
+    public string? Host { get; set; }
+
+    /// <summary>Trove's locality asked on create: how its replicas are placed relative to it (see Compute.Locality).</summary>
+    public string? Locality { get; set; }
     public DateTimeOffset Created { get; set; }
     public DateTimeOffset Updated { get; set; }
     public bool Deleted { get; set; }

@@ -84,6 +84,11 @@ internal static class InstancesApi
             ? await volumes.GetUsedBytesAsync(instance.Id, cancellationToken)
             : null;
         var view = Views.InstanceDetail(instance, version, fault, used, options.BaseUrl, options.Region);
+        if (instance.Locality is { } locality)
+        {
+            view["locality"] = locality;
+        }
+
         await ReplicationApi.AddLinksAsync([(instance, view)], instances, options.BaseUrl, cancellationToken);
         if (instance.ConfigurationId is { } configurationId)
         {
@@ -102,20 +107,22 @@ internal static class InstancesApi
     private static async Task<IResult> CreateAsync(HttpContext http, InstanceStore instances, CatalogStore catalog,
         ConfigurationStore configurations, BackupStore backups, RecoveryWindows recoveryWindows, IVolumeProvider volumes,
         INetworkAccessProvider network, WorkflowEngine engine, InstanceAccess instanceAccess, IOptions<HoardOptions> options, TimeProvider time,
-        CancellationToken cancellationToken)
+        IComputeProvider compute, HostStore hosts, CancellationToken cancellationToken)
     {
         var token = http.Token();
         Policy.RequireWriter(http);
         var spec = Body.Wrapper(await Body.ReadAsync(http.Request, cancellationToken), "instance");
         const string path = "instance";
         var name = Body.NonEmptyName(spec, "name", path);
-        foreach (var unsupported in new[] { "nics", "modules", "locality", "cluster_config" })
+        foreach (var unsupported in new[] { "nics", "modules", "cluster_config" })
         {
             if (spec[unsupported] is not null)
             {
                 throw TroveFault.NotImplemented($"'{unsupported}' is not supported by this Hoard release yet.");
             }
         }
+
+        var locality = LocalityOf(spec, path);
 
         if (ReplicationApi.IsReplicaRequest(spec))
         {
@@ -160,6 +167,8 @@ internal static class InstancesApi
             throw TroveFault.BadRequest($"Flavor {flavor.Name} has {flavor.RamMb} MB of RAM; {version.DatastoreName} needs at least {version.Capabilities.MinimumRamMb} MB.");
         }
 
+        await HostCapacityCheck.RequireSomeHostCanHoldAsync(compute, hosts, flavor, size, cancellationToken);
+
         var configurationId = Body.Reference(spec, "configuration", path) is { } reference
             ? (await UsableGroupAsync(http, configurations, reference, version, flavor, cancellationToken)).Id
             : null;
@@ -176,7 +185,7 @@ internal static class InstancesApi
             Id = Guid.NewGuid().ToString(), ProjectId = token.ProjectId, Name = name, FlavorId = flavor.Id,
             DatastoreVersionId = version.Id, VolumeSize = size, Task = InstanceTask.Building, ServerStatus = ServerStatus.Build,
             ServiceStatus = ServiceStatus.New, Port = version.Capabilities.Port, AvailabilityZone = zone, Created = now, Updated = now,
-            ConfigurationId = configurationId, AllowedCidrs = allowedCidrs,
+            ConfigurationId = configurationId, AllowedCidrs = allowedCidrs, Locality = locality,
         };
         var exceeded = await instances.TryInsertWithinQuotaAsync(instance, ProvisionInstanceWorkflow.Create(instance, databases, users, restoreLayers, pointInTime),
             QuotasApi.Defaults(options.Value), cancellationToken);
@@ -189,6 +198,30 @@ internal static class InstancesApi
         var view = await DetailAsync(instance, instances, catalog, configurations, volumes, options.Value, cancellationToken);
         AccessChange.AddEnforcement(view, instance, network);
         return Reply.Json(new JsonObject { ["instance"] = view });
+    }
+
+    /// <summary>
+    /// Trove's <c>locality</c>: one of its four values, and only on an instance that is not a replica (replicas are
+    /// placed by their source's locality, as in Trove).
+    /// </summary>
+    private static string? LocalityOf(JsonObject spec, string path)
+    {
+        if (Body.String(spec, "locality", path) is not { } locality)
+        {
+            return null;
+        }
+
+        if (!Locality.IsValid(locality))
+        {
+            throw TroveFault.BadRequest($"'{locality}' is not a valid locality; use one of {string.Join(", ", Locality.All)}.");
+        }
+
+        if (ReplicationApi.IsReplicaRequest(spec))
+        {
+            throw TroveFault.BadRequest("Cannot specify locality when adding replicas to existing master: replicas follow their source's locality.");
+        }
+
+        return locality;
     }
 
     /// <summary>A group of the caller's for the instance's datastore version whose memory settings fit the flavor.</summary>

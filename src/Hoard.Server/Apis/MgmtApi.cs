@@ -114,7 +114,7 @@ internal static class MgmtApi
                 ["name"] = instance.Name,
                 ["status"] = instance.ServerStatus.ToString().ToUpperInvariant(),
                 ["tenant_id"] = instance.ProjectId,
-                ["host"] = Environment.MachineName,
+                ["host"] = instance.Host ?? Environment.MachineName,
             };
         view["server_id"] = instance.Id;
         view["volume_id"] = instance.Id;

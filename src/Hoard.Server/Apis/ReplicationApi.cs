@@ -62,7 +62,7 @@ internal static class ReplicationApi
                 FlavorId = source.FlavorId, DatastoreVersionId = source.DatastoreVersionId, VolumeSize = source.VolumeSize,
                 Task = InstanceTask.Building, ServerStatus = ServerStatus.Build, ServiceStatus = ServiceStatus.New, Port = source.Port,
                 AvailabilityZone = source.AvailabilityZone, Created = now, Updated = now, ConfigurationId = source.ConfigurationId,
-                AllowedCidrs = source.AllowedCidrs, ReplicaOf = source.Id,
+                AllowedCidrs = source.AllowedCidrs, ReplicaOf = source.Id, Locality = source.Locality,
             };
             builds.Add((replica, ProvisionInstanceWorkflow.Create(replica, [], [], replicaSnapshotId: snapshotId)));
         }

@@ -124,6 +124,15 @@ public sealed class HoardOptions
     /// </summary>
     public string NetworkAccessProvider { get; set; } = "auto";
 
+    /// <summary>
+    /// Where instances run: <c>local</c> (processes on this machine) or <c>hosts</c> (machines running hoard-host-agent,
+    /// reached over the <c>rabbitmq</c> bus; see docs/distributed.md, "Many hosts").
+    /// </summary>
+    public string Compute { get; set; } = "local";
+
+    /// <summary>With <c>hosts</c>: a host whose agent has not reported for this long is down (placement skips it).</summary>
+    public double HostDownAfterSeconds { get; set; } = 10;
+
     /// <summary>Instances get loopback addresses 127.B.x.y; servers sharing a host need different values of B.</summary>
     public int LoopbackSecondOctet { get; set; } = 100;
 

@@ -57,12 +57,7 @@ internal static class HoardServerExtensions
             };
         });
         services.AddSingleton<OsAccount>();
-        services.AddSingleton<IComputeProvider, LocalComputeProvider>();
-        services.AddSingleton(sp => VolumeProviderSelection.Create(sp.GetRequiredService<IOptions<HoardOptions>>().Value.VolumeProvider,
-            sp.GetRequiredService<LocalOptions>(), sp.GetRequiredService<OsAccount>(), sp.GetRequiredService<ILoggerFactory>()));
-
-        services.AddSingleton(sp => NetworkAccessSelection.Create(sp.GetRequiredService<IOptions<HoardOptions>>().Value.NetworkAccessProvider,
-            sp.GetRequiredService<LocalOptions>(), sp.GetRequiredService<ILoggerFactory>()));
+        services.AddHoardCompute(options);
         services.AddSingleton<NetworkAccessStore>();
         services.AddSingleton<NetworkAccessSync>();
         services.AddSingleton(sp => WriteEndpointSelection.Create(sp.GetRequiredService<LocalOptions>(), sp.GetRequiredService<ILoggerFactory>()));
@@ -135,6 +130,7 @@ internal static class HoardServerExtensions
         app.MapConfigurationsApi();
         app.MapQuotasApi();
         app.MapMgmtApi();
+        app.MapMgmtHostsApi();
         app.MapBackupsApi();
         app.MapBackupStrategiesApi();
         app.MapBackupScheduleApi();

@@ -75,16 +75,30 @@ internal sealed partial class GuestReconciler(
             }
 
             LogRestarting(instance.Id);
-            var secret = Secrets.NewToken();
-            await instances.SetBusSecretHashAsync(instance.Id, Secrets.Sha256(secret), cancellationToken);
-            var volume = await volumes.CreateAsync(instance.Id, instance.VolumeSize, cancellationToken);
-            await compute.StartGuestAsync(new GuestLaunch(instance.Id, version.Manager, instance.Address, instance.Port, volume, secret,
-                flavor.RamMb, flavor.Vcpus),
-                cancellationToken);
+            try
+            {
+                var secret = Secrets.NewToken();
+                await instances.SetBusSecretHashAsync(instance.Id, Secrets.Sha256(secret), cancellationToken);
+                var volume = await volumes.CreateAsync(instance.Id, instance.VolumeSize, cancellationToken);
+                await compute.StartGuestAsync(new GuestLaunch(instance.Id, version.Manager, instance.Address, instance.Port, volume, secret,
+                    flavor.RamMb, flavor.Vcpus),
+                    cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // One instance that cannot be started now (its host is down, with Hoard:Compute=hosts) must not keep
+                // the others waiting: it is tried again next time.
+                LogRestartFailed(instance.Id, e.Message);
+                continue;
+            }
+
             await instances.AddFaultAsync(instance.Id, RestartedFault,
                 $"Last report: {instance.ServiceStatusUpdated:O}; started again: {time.GetUtcNow():O}.", cancellationToken);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The guest of instance {InstanceId} could not be started again: {Reason}")]
+    private partial void LogRestartFailed(string instanceId, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The guest of ACTIVE instance {InstanceId} is not running; starting it again")]
     private partial void LogRestarting(string instanceId);

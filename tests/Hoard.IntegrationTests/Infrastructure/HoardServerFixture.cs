@@ -49,6 +49,9 @@ public sealed class HoardServerFixture : IAsyncLifetime
     /// <summary>The state DB the server uses, for seeding users straight into it.</summary>
     private StateDb StateDb => _stateDb ?? new StateDb(Path.Combine(DataDir, "state.db"));
 
+    /// <summary>A second address the server also listens on, which guests use for backup transfers (null: 127.0.0.1 only).</summary>
+    internal string? AlsoListenOn { get; init; }
+
     /// <summary>How long a guest may be silent before the conductor marks its instance SHUTDOWN.</summary>
     public const int HeartbeatExpirySeconds = 10;
 
@@ -156,7 +159,8 @@ public sealed class HoardServerFixture : IAsyncLifetime
         };
         foreach (var argument in new[]
                  {
-                     dll, $"--Hoard:DataDir={DataDir}", $"--Hoard:Listen={BaseUrl}",
+                     dll, $"--Hoard:DataDir={DataDir}",
+                     $"--Hoard:Listen={(AlsoListenOn is { } other ? $"{BaseUrl};http://{other}:{_port}" : BaseUrl)}",
                      $"--Hoard:LoopbackSecondOctet={FreeLoopbackOctet()}",
                      // Leftovers are looked for every few seconds, so that the tests need not wait a minute.
                      "--Hoard:OrphanScanIntervalSeconds=2",
@@ -168,6 +172,13 @@ public sealed class HoardServerFixture : IAsyncLifetime
                  })
         {
             start.ArgumentList.Add(argument);
+        }
+
+        if (AlsoListenOn is { } also)
+        {
+            // Guests elsewhere (network namespaces) reach the backup transfers there; users keep 127.0.0.1.
+            start.ArgumentList.Add($"--Hoard:PublicUrl={BaseUrl}");
+            start.ArgumentList.Add($"--Hoard:BackupTransferUrl=http://{also}:{_port}");
         }
 
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";

@@ -134,7 +134,17 @@ internal sealed partial class ProvisionInstanceWorkflow(
     private async Task<StepOutcome> AllocateAsync(WorkflowContext context, CancellationToken cancellationToken)
     {
         var instance = await RequireInstanceAsync(context, cancellationToken);
-        var address = await compute.AllocateAddressAsync(instance.Id, instance.Port, cancellationToken);
+        string address;
+        try
+        {
+            address = await compute.AllocateAddressAsync(instance.Id, instance.Port, cancellationToken);
+        }
+        catch (PlacementException e)
+        {
+            // No host has room (Hoard:Compute=hosts): waiting out the step's deadline would not make one.
+            return StepOutcome.Fail(e.Message);
+        }
+
         await instances.SetAddressAsync(instance.Id, address, cancellationToken);
         if (instance.AllowedCidrs is not null)
         {
