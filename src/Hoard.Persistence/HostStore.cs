@@ -38,15 +38,10 @@ public sealed class HostStore(StateDb db, TimeProvider time)
     public async Task<IReadOnlyList<string>> MarkSilentDownAsync(DateTimeOffset silentSince, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
+        // One statement: of several servers watching the hosts, exactly one reports each host down.
         var names = (await connection.QueryAsync<string>(
-            "SELECT name FROM hosts WHERE status = @up AND (last_seen IS NULL OR last_seen < @since)",
-            new { up = Up, since = Ts.Of(silentSince) })).ToList();
-        if (names.Count > 0)
-        {
-            await connection.ExecuteAsync("UPDATE hosts SET status = @down, updated = @now WHERE name IN @names AND status = @up",
-                new { down = Down, up = Up, names, now = Ts.Of(time.GetUtcNow()) });
-        }
-
+            "UPDATE hosts SET status = @down, updated = @now WHERE status = @up AND (last_seen IS NULL OR last_seen < @since) " +
+            "RETURNING name", new { down = Down, up = Up, since = Ts.Of(silentSince), now = Ts.Of(time.GetUtcNow()) })).ToList();
         return names;
     }
 

@@ -3,27 +3,24 @@ using Hoard.Core.Catalog;
 using Hoard.Core.Instances;
 using Hoard.Core.Workflows;
 using Hoard.Persistence;
+using Hoard.Tests.Shared;
 
 namespace Hoard.Core.Tests.Persistence;
 
-/// <summary>The hosts table and instances' placements in a real SQLite state database.</summary>
-public sealed class HostStoreTests : IAsyncLifetime
+/// <summary>The hosts table and instances' placements in a real state database (SQLite and PostgreSQL).</summary>
+public abstract class HostStoreTests(Func<Task<TestStateDb>> create) : StateDbTests(create)
 {
-    private TempStateDb _temp = null!;
     private InstanceStore _instances = null!;
     private HostStore _hosts = null!;
 
-    public async Task InitializeAsync()
+    protected override async Task InitializeStoresAsync()
     {
-        _temp = await TempStateDb.CreateAsync();
-        _instances = new InstanceStore(_temp.Db, TimeProvider.System);
-        _hosts = new HostStore(_temp.Db, TimeProvider.System);
-        await new CatalogStore(_temp.Db).UpsertFlavorAsync(new Flavor("f1", "small", 512, 1, 0), CancellationToken.None);
+        _instances = new InstanceStore(Db, TimeProvider.System);
+        _hosts = new HostStore(Db, TimeProvider.System);
+        await new CatalogStore(Db).UpsertFlavorAsync(new Flavor("f1", "small", 512, 1, 0), CancellationToken.None);
     }
 
-    public Task DisposeAsync() => _temp.DisposeAsync().AsTask();
-
-    [Fact]
+    [StateDbFact]
     public async Task Report_InsertsThenUpdatesTheHost_AndListCountsWhatLiveInstancesPlacedThereTake()
     {
         await _hosts.ReportAsync("h1", "10.0.0.1", 4096, 100, 3000, 90, CancellationToken.None);
@@ -43,7 +40,7 @@ public sealed class HostStoreTests : IAsyncLifetime
         Assert.Equal("h1", await _hosts.HostOfAsync(gone.Id, CancellationToken.None));
     }
 
-    [Fact]
+    [StateDbFact]
     public async Task TrySetHost_PlacesOnlyFromTheExpectedHost()
     {
         var instance = await InsertAsync();
@@ -55,7 +52,7 @@ public sealed class HostStoreTests : IAsyncLifetime
         Assert.Equal("h2", (await _instances.GetAsync(instance.Id, CancellationToken.None))!.Host);
     }
 
-    [Fact]
+    [StateDbFact]
     public async Task SetOf_GivesTheOtherMembersHosts_AndTheSourcesLocality()
     {
         var source = await InsertAsync(locality: "affinity");
@@ -76,7 +73,7 @@ public sealed class HostStoreTests : IAsyncLifetime
         Assert.Equal("affinity", (await _instances.GetAsync(source.Id, CancellationToken.None))!.Locality);
     }
 
-    [Fact]
+    [StateDbFact]
     public async Task MarkSilentDown_MarksOnlyHostsSilentSinceTheTime_Once()
     {
         await _hosts.ReportAsync("h1", "10.0.0.1", 4096, 100, 3000, 90, CancellationToken.None);
@@ -106,4 +103,12 @@ public sealed class HostStoreTests : IAsyncLifetime
         await Task.Delay(2); // distinct creation times keep "oldest first" meaningful
         return instance;
     }
+}
+
+public sealed class SqliteHostStoreTests() : HostStoreTests(TestStateDb.SqliteAsync);
+
+[Collection(PostgreSqlStateCollection.Name)]
+public sealed class PostgreSqlHostStoreTests(PostgreSqlStateServer server) : HostStoreTests(() => TestStateDb.PostgreSqlAsync(server))
+{
+    public static string? SkipReason => PostgreSqlStateServer.SkipReason;
 }
