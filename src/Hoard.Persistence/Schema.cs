@@ -164,5 +164,10 @@ internal static class Schema
         """
         ALTER TABLE instances ADD COLUMN locality TEXT;
         """,
+        // 14: separable roles. leases: a named lease (a singleton job such as the failover monitor, or bootstrap) held by one
+        // process until it expires; the holder renews it while it runs, another process takes it once it has expired.
+        """
+        CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires TEXT NOT NULL);
+        """,
     ];
 }

@@ -174,18 +174,62 @@ public sealed class StateDb
         _ => false,
     };
 
+    /// <summary>
+    /// Safe when several processes start together on one SQLite file: each version is applied in a write transaction
+    /// (<c>BEGIN IMMEDIATE</c>, so one process at a time) that first reads the version again, and a process that finds a
+    /// version already applied by another skips it.
+    /// </summary>
     private async Task MigrateSqliteAsync(CancellationToken cancellationToken)
     {
         var existed = File.Exists(Path);
-        await using var connection = await OpenAsync(cancellationToken);
+        await using var connection = (SqliteConnection)await OpenAsync(cancellationToken);
         if (!existed)
         {
             // The state DB holds password hashes and bus secrets' hashes: keep it private.
             File.SetUnixFileMode(Path!, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
 
-        await connection.ExecuteAsync("PRAGMA journal_mode = WAL;");
-        await ApplyAsync(connection, VersionTable, Schema.Versions, cancellationToken);
+        await WhileBusyAsync(() => connection.ExecuteAsync("PRAGMA journal_mode = WAL;"), cancellationToken);
+        await WhileBusyAsync(() => connection.ExecuteAsync(VersionTable), cancellationToken);
+        while (true)
+        {
+            // Non-deferred: Microsoft.Data.Sqlite begins it IMMEDIATE, taking the write lock before the version is read
+            // (waiting while another process applies a long version).
+            SqliteTransaction? begun = null;
+            await WhileBusyAsync(() =>
+            {
+                begun = connection.BeginTransaction(deferred: false);
+                return Task.CompletedTask;
+            }, cancellationToken);
+            await using var tx = begun!;
+            var current = await connection.ExecuteScalarAsync<int?>("SELECT MAX(version) FROM schema_version", transaction: tx) ?? 0;
+            if (current >= Schema.Versions.Count)
+            {
+                return;
+            }
+
+            var version = current + 1;
+            await connection.ExecuteAsync(Schema.Versions[version - 1], transaction: tx);
+            await connection.ExecuteAsync("INSERT INTO schema_version (version) VALUES (@version)", new { version }, tx);
+            await tx.CommitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Switching to WAL, or taking the write lock, may wait on another process starting at once.</summary>
+    private static async Task WhileBusyAsync(Func<Task> action, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await action();
+                return;
+            }
+            catch (SqliteException e) when (e.SqliteErrorCode is 5 or 6 && attempt < 100)
+            {
+                await Task.Delay(100, cancellationToken);
+            }
+        }
     }
 
     private async Task MigratePostgreSqlAsync(CancellationToken cancellationToken)

@@ -352,12 +352,46 @@ public sealed partial class LocalComputeProvider(
     private int? GuestPid(string instanceId)
     {
         var file = Path.Combine(options.InstanceDir(instanceId), "guest.pid");
-        if (!File.Exists(file) || !int.TryParse(File.ReadAllText(file).Trim(), out var pid))
+        if (File.Exists(file) && int.TryParse(File.ReadAllText(file).Trim(), out var pid) &&
+            CommandLine(pid) is { } cmd && cmd.Contains(instanceId, StringComparison.Ordinal))
+        {
+            return pid;
+        }
+
+        return AdoptGuest(instanceId, file);
+    }
+
+    /// <summary>
+    /// A task manager killed between starting a guest and writing its pid file leaves a guest (in its own session) that
+    /// nothing records: whoever resumes the workflow finds it by its command line and records it, instead of starting a
+    /// second guest on the same instance.
+    /// </summary>
+    private int? AdoptGuest(string instanceId, string pidFile)
+    {
+        var config = "--config " + Path.Combine(options.InstanceDir(instanceId), "guest.json");
+        if (!Directory.Exists(options.InstanceDir(instanceId)))
         {
             return null;
         }
 
-        return CommandLine(pid) is { } cmd && cmd.Contains(instanceId, StringComparison.Ordinal) ? pid : null;
+        foreach (var pid in ProcessesUsing(options.InstanceDir(instanceId)))
+        {
+            if (CommandLine(pid) is { } cmd && cmd.Contains(config, StringComparison.Ordinal) && !cmd.StartsWith("/usr/bin/setsid", StringComparison.Ordinal))
+            {
+                try
+                {
+                    File.WriteAllText(pidFile, pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Recorded next time; the guest is found either way.
+                }
+
+                return pid;
+            }
+        }
+
+        return null;
     }
 
     private static IEnumerable<int> ProcessesUsing(string instanceDir)

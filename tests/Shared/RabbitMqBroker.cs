@@ -21,16 +21,14 @@ public sealed class RabbitMqBroker : IAsyncLifetime
     private readonly int _distPort = FreePort();
     private readonly int _epmdPort = FreePort();
     private readonly string _password = Guid.NewGuid().ToString("N");
-    private readonly string? _alsoOn;
     private Process? _epmd;
     private Process? _node;
 
-    public RabbitMqBroker()
-    {
-    }
-
-    /// <summary>A broker that also listens on <paramref name="alsoListenOn"/> (a bridge's address, for clients in network namespaces).</summary>
-    public RabbitMqBroker(string alsoListenOn) => _alsoOn = alsoListenOn;
+    /// <summary>
+    /// Another address the broker also listens on (a bridge's, for clients in network namespaces). An init property, not a
+    /// constructor: xunit builds collection fixtures through their only public constructor.
+    /// </summary>
+    public string? AlsoListenOn { get; init; }
 
     /// <summary><see cref="Options"/>' URL with another address of the broker (one it listens on).</summary>
     public Uri UrlOn(string address) => new UriBuilder(Options.Url) { Host = address }.Uri;
@@ -56,7 +54,7 @@ public sealed class RabbitMqBroker : IAsyncLifetime
 
         File.WriteAllText(Path.Combine(_dir.FullName, "rabbitmq.conf"),
             $"listeners.tcp.default = 127.0.0.1:{_port}\ndefault_user = hoard\ndefault_pass = {_password}\n" +
-            "loopback_users = none\n" + (_alsoOn is { } also ? $"listeners.tcp.other = {also}:{_port}\n" : ""));
+            "loopback_users = none\n" + (AlsoListenOn is { } also ? $"listeners.tcp.other = {also}:{_port}\n" : ""));
         File.WriteAllText(Path.Combine(_dir.FullName, "enabled_plugins"), "[].\n");
         File.WriteAllText(Path.Combine(_dir.FullName, "none.env"), "");
         var cookie = Path.Combine(_dir.FullName, ".erlang.cookie");

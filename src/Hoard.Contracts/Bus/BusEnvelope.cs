@@ -33,4 +33,13 @@ public static class BusTopics
     public const string Conductor = "conductor";
 
     public static string Guest(string instanceId) => "guest." + instanceId;
+
+    /// <summary>
+    /// One task manager process's own topic (<paramref name="owner"/> as in <c>workflows.owner</c>): wakes for the workflows
+    /// it drives. Such a topic lives as long as its process, so transports may drop it once nobody has used it for a while.
+    /// </summary>
+    public static string TaskManagerProcess(string owner) => ProcessTopicPrefix + owner;
+
+    /// <summary>The start of every per-process topic.</summary>
+    public const string ProcessTopicPrefix = "taskmanager.";
 }

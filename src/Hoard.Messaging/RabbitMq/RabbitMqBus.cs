@@ -19,6 +19,9 @@ namespace Hoard.Messaging.RabbitMq;
 /// </summary>
 public sealed partial class RabbitMqBus : IMessageBus, IAsyncDisposable
 {
+    /// <summary>How long a per-process topic outlives its last consumer (and a wake sent to a dead process, its queue).</summary>
+    private const int ProcessTopicExpiryMs = 60_000;
+
     private const ushort Prefetch = 32;
 
     private readonly RabbitMqOptions _options;
@@ -179,7 +182,11 @@ public sealed partial class RabbitMqBus : IMessageBus, IAsyncDisposable
             await _publishGate.WaitAsync(cancellationToken);
             try
             {
-                await _publisher.QueueDeclareAsync(topic, durable: true, exclusive: false, autoDelete: false,
+                // A process's own topic would outlive it as a durable queue: the broker drops it once unused for a while.
+                var arguments = topic.StartsWith(BusTopics.ProcessTopicPrefix, StringComparison.Ordinal)
+                    ? new Dictionary<string, object?> { ["x-expires"] = ProcessTopicExpiryMs }
+                    : null;
+                await _publisher.QueueDeclareAsync(topic, durable: true, exclusive: false, autoDelete: false, arguments,
                     cancellationToken: cancellationToken);
                 await _publisher.QueueBindAsync(topic, _options.Exchange, topic, cancellationToken: cancellationToken);
             }

@@ -14,8 +14,9 @@ namespace Hoard.Server.Conductor;
 
 /// <summary>
 /// The conductor role: the only receiver of guest reports. Drops reports older than the newest one seen,
-/// refuses reports a guest sends about another instance, records the faults they report (<see cref="GuestFaults"/>),
-/// and marks silent guests SHUTDOWN.
+/// refuses reports a guest sends about another instance, records the faults they report (<see cref="GuestFaults"/>), and
+/// wakes the workflow waiting for a status change (in this process or, through the relay, the task manager driving it).
+/// Silent guests are marked SHUTDOWN by <see cref="SilentGuestSweeper"/>.
 /// </summary>
 internal sealed partial class ConductorService(
     IMessageBus bus,
@@ -24,7 +25,6 @@ internal sealed partial class ConductorService(
     WorkflowEngine engine,
     InstanceMetricsHistory metrics,
     EventStore events,
-    IOptions<HoardOptions> options,
     TimeProvider time,
     ILogger<ConductorService> logger) : BackgroundService
 {
@@ -32,15 +32,11 @@ internal sealed partial class ConductorService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Several conductors compete for the topic: each report goes to one, and TryAdvanceAsync drops one older than the last.
         await using var subscription = await bus.SubscribeAsync(BusTopics.Conductor, HandleAsync, stoppingToken);
-        var expiry = TimeSpan.FromSeconds(options.Value.HeartbeatExpirySeconds);
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(1, expiry.TotalSeconds / 4)), time);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                await MarkSilentAsync(expiry, stoppingToken);
-            }
+            await Task.Delay(Timeout.InfiniteTimeSpan, time, stoppingToken);
         }
         catch (OperationCanceledException)
         {
@@ -86,25 +82,6 @@ internal sealed partial class ConductorService(
         return null;
     }
 
-    private async Task MarkSilentAsync(TimeSpan expiry, CancellationToken cancellationToken)
-    {
-        var cutoff = time.GetUtcNow() - expiry;
-        foreach (var instance in await instances.ListAsync(null, int.MaxValue, null, cancellationToken))
-        {
-            if (instance.ServerStatus == ServerStatus.Active && instance.Task == InstanceTask.None &&
-                instance.ServiceStatus != ServiceStatus.Shutdown && instance.ServiceStatusUpdated < cutoff)
-            {
-                LogSilent(instance.Id, expiry.TotalSeconds);
-                await instances.SetServiceStatusAsync(instance.Id, ServiceStatus.Shutdown, instance.ServiceStatusUpdated!.Value, cancellationToken);
-                await events.AddAsync(instance.ProjectId, instance.Id, EventStore.StatusChanged,
-                    $"Service status {ServiceStatus.Shutdown} (was {instance.ServiceStatus}): no heartbeat for {expiry.TotalSeconds:0} s", null, cancellationToken);
-            }
-        }
-    }
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Guest {Sender} reported about instance {InstanceId}; ignored")]
     private partial void LogImpersonation(string sender, string instanceId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Instance {InstanceId} has been silent for over {Seconds} s; marked SHUTDOWN")]
-    private partial void LogSilent(string instanceId, double seconds);
 }

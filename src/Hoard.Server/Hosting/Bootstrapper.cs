@@ -11,15 +11,25 @@ namespace Hoard.Server.Hosting;
 /// <summary>
 /// Before serving: create the data dir, upgrade the state DB, load flavors and datastore versions from
 /// configuration, and on first start create an admin user and a demo project (credentials go to a 0600 file,
-/// never to the log).
+/// never to the log). Several processes may start together on one state DB: the schema upgrade serializes itself, and
+/// the rest runs under the <c>bootstrap</c> lease, one process after another. Only a process with the api role creates
+/// the first users, as the credentials file names its URL.
 /// </summary>
 internal sealed partial class Bootstrapper(
     StateDb db,
     CatalogStore catalog,
     IdentityStore identity,
+    LeaseStore leases,
+    ProcessIdentity process,
+    HoardRoles roles,
     IOptions<HoardOptions> options,
+    TimeProvider time,
     ILogger<Bootstrapper> logger)
 {
+    private const string LeaseName = "bootstrap";
+    private static readonly TimeSpan LeaseLength = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan WaitForLease = TimeSpan.FromMinutes(3);
+
     private static readonly Flavor[] DefaultFlavors =
     [
         new("1", "m1.tiny", 512, 1, 5),
@@ -39,7 +49,47 @@ internal sealed partial class Bootstrapper(
         File.SetUnixFileMode(Path.GetDirectoryName(o.BusSocket)!, (UnixFileMode)0b111_101_101);
         await db.MigrateAsync(cancellationToken);
         LogStateDb(db.Description, StateDb.SchemaVersion);
+        LogRoles(roles.ToString(), process.Id);
+        if (roles.SoleProcess)
+        {
+            await LoadAsync(o, cancellationToken);
+            return;
+        }
 
+        await AcquireLeaseAsync(cancellationToken);
+        try
+        {
+            await LoadAsync(o, cancellationToken);
+        }
+        finally
+        {
+            await leases.ReleaseAsync(LeaseName, process.Id, CancellationToken.None);
+        }
+    }
+
+    /// <summary>Waits (with a deadline) while another process bootstraps; a holder that died releases it when the lease expires.</summary>
+    private async Task AcquireLeaseAsync(CancellationToken cancellationToken)
+    {
+        var deadline = time.GetUtcNow() + WaitForLease;
+        while (true)
+        {
+            var now = time.GetUtcNow();
+            if (await leases.TryAcquireAsync(LeaseName, process.Id, now, now + LeaseLength, cancellationToken))
+            {
+                return;
+            }
+
+            if (now > deadline)
+            {
+                throw new TimeoutException($"Another process held the '{LeaseName}' lease for over {WaitForLease.TotalMinutes:0} minutes.");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), time, cancellationToken);
+        }
+    }
+
+    private async Task LoadAsync(HoardOptions o, CancellationToken cancellationToken)
+    {
         foreach (var flavor in DefaultFlavors)
         {
             await catalog.UpsertFlavorAsync(flavor, cancellationToken);
@@ -53,8 +103,9 @@ internal sealed partial class Bootstrapper(
             LogDatastore(definition.Name, string.Join(", ", definition.Versions.Select(v => v.Name)), file);
         }
 
-        // With an external Keystone, users live there; a local admin could not log in anywhere.
-        if (!o.Identity.IsKeystone && !await identity.AnyUserAsync(cancellationToken))
+        // With an external Keystone, users live there; a local admin could not log in anywhere. Only an api process
+        // creates them: the credentials file names its URL.
+        if (roles.Api && !o.Identity.IsKeystone && !await identity.AnyUserAsync(cancellationToken))
         {
             try
             {
@@ -118,6 +169,8 @@ internal sealed partial class Bootstrapper(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "First start: another server sharing the state DB created the first users")]
     private partial void LogFirstUsersElsewhere();
+    [LoggerMessage(Level = LogLevel.Information, Message = "Roles: {Roles} (process {Process})")]
+    private partial void LogRoles(string roles, string process);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Datastore {Name} ({Versions}) from {File}")]
     private partial void LogDatastore(string name, string versions, string file);

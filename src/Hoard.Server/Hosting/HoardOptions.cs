@@ -5,6 +5,19 @@ public sealed class HoardOptions
 {
     public string DataDir { get; set; } = "/var/lib/hoard";
 
+    /// <summary>
+    /// The roles this process runs (see <see cref="HoardRoles"/>): a comma-separated list of <c>api</c>, <c>taskmanager</c>,
+    /// <c>conductor</c>; empty for all three. <c>--roles</c> on the command line overrides it. Anything but all three needs
+    /// the <c>rabbitmq</c> bus, which the processes share.
+    /// </summary>
+    public string Roles { get; set; } = "";
+
+    /// <summary>
+    /// How long a task manager's claim on a workflow, or a process's on a singleton job, lasts unless renewed (every third
+    /// of it): the longest a dead task manager's work waits before another takes it over.
+    /// </summary>
+    public double LeaseSeconds { get; set; } = 15;
+
     /// <summary>Where the API listens.</summary>
     public string Listen { get; set; } = "http://127.0.0.1:8779";
 

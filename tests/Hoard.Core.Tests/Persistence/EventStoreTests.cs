@@ -40,6 +40,9 @@ public abstract class EventStoreTests(Func<Task<TestStateDb>> create) : StateDbT
         workflow.Status = WorkflowStatus.Failed;
         workflow.Error = "Step 'prepare' did not complete within 60 s.";
         workflow.Updated = _time.GetUtcNow();
+        // Saves are fenced on the owner: the test plays the task manager that claimed it.
+        await _workflows.TryClaimAsync(workflow.Id, "tm-test", _time.GetUtcNow(), _time.GetUtcNow().AddMinutes(1), CancellationToken.None);
+        workflow.Owner = "tm-test";
         await _workflows.SaveAsync(workflow, CancellationToken.None);
         Tick();
         await _instances.AddFaultAsync(instance, "The volume is full.", null, CancellationToken.None);

@@ -133,6 +133,8 @@ public abstract class InstanceStoreTests(Func<Task<TestStateDb>> create) : State
         var instance = await InsertAsync("p1", Start);
         var resize = StoreRecords.Workflow(instance.Id);
         Assert.True(await _instances.TryBeginAsync(instance.Id, InstanceTask.Resizing, resize, Idle, CancellationToken.None));
+        Assert.NotNull(await _workflows.TryClaimAsync(resize.Id, "tm-test", Start, Start.AddMinutes(1), CancellationToken.None));
+        resize.Owner = "tm-test";
         resize.Step = 1;
         resize.StepStarted = Start.AddSeconds(5);
         await _workflows.SaveAsync(resize, CancellationToken.None);

@@ -396,7 +396,7 @@ public sealed class HoardServerFixture : IAsyncLifetime
     private static string DotnetHost() =>
         Environment.ProcessPath is { } self && Path.GetFileName(self) == "dotnet" ? self : "dotnet";
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -407,7 +407,7 @@ public sealed class HoardServerFixture : IAsyncLifetime
     /// A second octet for instance addresses (127.B.x.y) that no listening socket on this host uses, so this
     /// server's instances cannot collide with those of another Hoard server running here.
     /// </summary>
-    private static int FreeLoopbackOctet()
+    internal static int FreeLoopbackOctet()
     {
         var listening = File.ReadAllLines("/proc/net/tcp").Skip(1)
             .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))

@@ -45,7 +45,7 @@ public sealed class HostsClusterFixture : IAsyncLifetime
         try
         {
             _hosts = new SimulatedHosts(HostCount);
-            _broker = new RabbitMqBroker(_hosts.BridgeAddress);
+            _broker = new RabbitMqBroker { AlsoListenOn = _hosts.BridgeAddress };
             await _broker.InitializeAsync();
             Directory.CreateDirectory(Root);
             // The guests' OS user must reach its instance directories under the agents' data dirs.
