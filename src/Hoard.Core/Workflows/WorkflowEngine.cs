@@ -95,7 +95,11 @@ public sealed partial class WorkflowEngine
                 {
                     await ClaimNewAsync(cancellationToken);
                 }
-                catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    break; // stopped mid-scan (opening a PostgreSQL connection, say)
+                }
+                catch (Exception e)
                 {
                     LogScanFailed(e);
                 }
