@@ -12,7 +12,12 @@ internal static class GuestBus
     {
         if (config.RabbitMqUrl is { } url)
         {
-            var options = new RabbitMqOptions { Url = url, ClientName = "hoard-guest " + config.InstanceId };
+            // Restricted: with a broker user of its own, the guest may declare only its own queues.
+            var options = new RabbitMqOptions
+            {
+                Url = url, ClientName = "hoard-guest " + config.InstanceId, Restricted = true,
+                InboxOwner = BrokerNames.GuestInboxOwner(config.InstanceId),
+            };
             log.Info($"Joining the RabbitMQ bus at {options.SafeUrl}");
             return await RabbitMqBus.ConnectAsync(options, TimeProvider.System, log, cancellationToken);
         }

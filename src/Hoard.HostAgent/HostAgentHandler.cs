@@ -40,7 +40,8 @@ internal sealed class HostAgentHandler(IComputeProvider compute, IVolumeProvider
     private async Task<HostReply> StartAsync(HostRequest request, CancellationToken cancellationToken)
     {
         var l = request.Launch ?? throw new HandlerException("BadRequest", "start_guest needs a launch.");
-        await compute.StartGuestAsync(new GuestLaunch(l.InstanceId, l.Manager, l.Address, l.Port, l.VolumePath, l.BusSecret, l.RamMb, l.Vcpus),
+        await compute.StartGuestAsync(new GuestLaunch(l.InstanceId, l.Manager, l.Address, l.Port, l.VolumePath, l.BusSecret, l.RamMb, l.Vcpus,
+                l.BrokerUser),
             cancellationToken);
         return new HostReply();
     }

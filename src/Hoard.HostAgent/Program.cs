@@ -71,9 +71,21 @@ internal static class Program
         var compute = new LocalComputeProvider(local, account, loggers.CreateLogger<LocalComputeProvider>(), volumes);
         var handler = new HostAgentHandler(compute, volumes);
 
-        var options = new RabbitMqOptions { Url = config.RabbitMqUrl, ClientName = "hoard-host-agent " + config.Name };
+        // Restricted: with its own broker user (hoard-host-<name>) it may declare only its own queues.
+        var options = new RabbitMqOptions
+        {
+            Url = config.RabbitMqUrl, ClientName = "hoard-host-agent " + config.Name, Restricted = true,
+            InboxOwner = BrokerNames.HostInboxOwner(config.Name),
+        };
         log.LogInformation("hoard-host-agent {Pid}: host {Name} at {Address}, {Pool} pool addresses, joining {Url}",
             Environment.ProcessId, config.Name, config.Address, local.AddressPool.Count, options.SafeUrl);
+        if (options.User != BrokerNames.HostUser(config.Name))
+        {
+            log.LogWarning("rabbit_mq_url names broker user {User}, not this host's own ({HostUser}): whoever can read this " +
+                "machine's guests' or agent's config can act as that user (docs/distributed.md, \"Broker users\")",
+                options.User, BrokerNames.HostUser(config.Name));
+        }
+
         try
         {
             await using var bus = await RabbitMqBus.ConnectAsync(options, TimeProvider.System, loggers.CreateLogger<RabbitMqBus>(), stopping.Token);

@@ -57,6 +57,7 @@ public sealed class ApplicationCredentialStore(StateDb db, TimeProvider time)
     /// <summary>Deletes the credential and every token issued from it; false if the user has no such credential.</summary>
     public async Task<bool> DeleteAsync(string userId, string id, CancellationToken cancellationToken)
     {
+        using var change = db.IdentityChange();
         await using var connection = await db.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var deleted = await connection.ExecuteAsync(

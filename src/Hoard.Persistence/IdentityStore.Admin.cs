@@ -44,6 +44,7 @@ public sealed partial class IdentityStore
     /// <summary>False when the new name is taken. Disabling a project revokes every token scoped to it.</summary>
     public async Task<bool> UpdateProjectEntryAsync(ProjectEntry project, CancellationToken cancellationToken)
     {
+        using var change = db.IdentityChange();
         await using var connection = await db.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var taken = await connection.ExecuteScalarAsync<long>(
@@ -80,6 +81,7 @@ public sealed partial class IdentityStore
     /// </summary>
     public async Task<bool> DeleteProjectAsync(string id, CancellationToken cancellationToken)
     {
+        using var change = db.IdentityChange();
         await using var connection = await db.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await connection.ExecuteAsync("DELETE FROM tokens WHERE project_id = @id", new { id }, transaction);
@@ -122,6 +124,7 @@ public sealed partial class IdentityStore
     /// </summary>
     public async Task<bool> UpdateUserEntryAsync(UserEntry user, string? passwordHash, CancellationToken cancellationToken)
     {
+        using var change = db.IdentityChange();
         await using var connection = await db.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var taken = await connection.ExecuteScalarAsync<long>(
@@ -156,6 +159,7 @@ public sealed partial class IdentityStore
     /// <summary>Deletes the user with their role assignments and tokens (both cascade); false if there was none.</summary>
     public async Task<bool> DeleteUserAsync(string id, CancellationToken cancellationToken)
     {
+        using var change = db.IdentityChange();
         await using var connection = await db.OpenAsync(cancellationToken);
         return await connection.ExecuteAsync("DELETE FROM users WHERE id = @id", new { id }) == 1;
     }
@@ -166,6 +170,7 @@ public sealed partial class IdentityStore
     /// </summary>
     public async Task<bool> RemoveRoleAsync(string userId, string projectId, string role, CancellationToken cancellationToken)
     {
+        using var change = db.IdentityChange();
         await using var connection = await db.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var removed = await connection.ExecuteAsync(

@@ -6,6 +6,12 @@ namespace Hoard.Persistence;
 /// <summary>Projects, users, role assignments and tokens of the built-in identity service.</summary>
 public sealed partial class IdentityStore(StateDb db, TimeProvider time)
 {
+    /// <summary>
+    /// Moves after every change through this process's stores that can take a token's right away or change its roles
+    /// (<see cref="StateDb.IdentityChanges"/>): a cached validation read before it moved is stale.
+    /// </summary>
+    public long Changes => db.IdentityChanges;
+
     public async Task<Project?> FindProjectAsync(string domainId, string? id, string? name, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
@@ -42,6 +48,7 @@ public sealed partial class IdentityStore(StateDb db, TimeProvider time)
 
     public async Task AssignRoleAsync(string userId, string projectId, string role, CancellationToken cancellationToken)
     {
+        using var change = db.IdentityChange();
         await using var connection = await db.OpenAsync(cancellationToken);
         await connection.ExecuteAsync(
             "INSERT INTO role_assignments (user_id, project_id, role) VALUES (@userId, @projectId, @role) ON CONFLICT DO NOTHING",
@@ -116,6 +123,7 @@ public sealed partial class IdentityStore(StateDb db, TimeProvider time)
 
     public async Task RevokeTokenAsync(string hash, CancellationToken cancellationToken)
     {
+        using var change = db.IdentityChange();
         await using var connection = await db.OpenAsync(cancellationToken);
         await connection.ExecuteAsync("DELETE FROM tokens WHERE hash = @hash", new { hash });
     }

@@ -21,6 +21,7 @@ public sealed class StateDb
     private const string VersionTable = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)";
 
     private readonly string _connectionString;
+    private long _identityChanges;
 
     static StateDb()
     {
@@ -91,6 +92,19 @@ public sealed class StateDb
     public string Description { get; }
 
     public static int SchemaVersion => Schema.Versions.Count;
+
+    /// <summary>
+    /// How many changes to tokens, roles, users, projects or application credentials this process has committed through
+    /// its stores. A cache of validated tokens keeps an answer only while this has not moved, so a revocation made by this
+    /// process takes effect at the next request; one made by another process sharing the database is not seen here.
+    /// </summary>
+    public long IdentityChanges => Interlocked.Read(ref _identityChanges);
+
+    /// <summary>Called after (never before) such a change commits: a validation that read the old count re-reads the row.</summary>
+    internal void NoteIdentityChange() => Interlocked.Increment(ref _identityChanges);
+
+    /// <summary>Moves <see cref="IdentityChanges"/> when disposed: see <see cref="IdentityChangeScope"/>.</summary>
+    internal IdentityChangeScope IdentityChange() => new(this);
 
     public Task<DbConnection> OpenAsync(CancellationToken cancellationToken) => OpenAsync(durable: true, cancellationToken);
 

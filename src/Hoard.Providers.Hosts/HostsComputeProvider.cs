@@ -29,7 +29,7 @@ public sealed partial class HostsComputeProvider(
     {
         var host = await UpHostOfAsync(launch.InstanceId, cancellationToken);
         var wire = new HostGuestLaunch(launch.InstanceId, launch.Manager, launch.Address, launch.Port, launch.VolumePath, launch.BusSecret,
-            launch.RamMb, launch.Vcpus);
+            launch.RamMb, launch.Vcpus, launch.BrokerUser);
         await agents.CallAsync(host, HostMethods.StartGuest, new HostRequest(launch.InstanceId, Launch: wire), options.ActionTimeout, cancellationToken);
     }
 

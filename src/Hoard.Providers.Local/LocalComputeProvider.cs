@@ -124,7 +124,7 @@ public sealed partial class LocalComputeProvider(
         }
 
         var config = new GuestLaunchConfig(launch.InstanceId, launch.Manager, options.BusSocket, launch.BusSecret,
-            launch.Address, launch.Port, paths, options.HeartbeatIntervalSeconds, cache, options.JsonLogs, options.RabbitMqUrl);
+            launch.Address, launch.Port, paths, options.HeartbeatIntervalSeconds, cache, options.JsonLogs, GuestBrokerUrl(launch));
         await using (var stream = new FileStream(configPath, new FileStreamOptions
                      {
                          Mode = FileMode.Create, Access = FileAccess.Write,
@@ -312,6 +312,15 @@ public sealed partial class LocalComputeProvider(
 
         return Task.FromResult<IReadOnlyList<HeldResource>>(held);
     }
+
+    /// <summary>
+    /// The broker URL the guest gets: with its own user and password (the bus secret) when it has a broker user, else
+    /// this provider's own. Either way only in its 0600 config file.
+    /// </summary>
+    private Uri? GuestBrokerUrl(GuestLaunch launch) =>
+        options.RabbitMqUrl is { } url && launch.BrokerUser is { } user
+            ? new UriBuilder(url) { UserName = Uri.EscapeDataString(user), Password = Uri.EscapeDataString(launch.BusSecret) }.Uri
+            : options.RabbitMqUrl;
 
     private static bool IsInstanceId(string name) => Guid.TryParse(name, out _);
 

@@ -1,5 +1,8 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json.Nodes;
 using Hoard.IntegrationTests.Infrastructure;
+using Hoard.Persistence;
 
 namespace Hoard.IntegrationTests;
 
@@ -81,6 +84,22 @@ public sealed class AuthTests(HoardServerFixture server)
             headers: [("X-Subject-Token", session.Token)]);
 
         Assert.True(revoked.Status == 204, revoked.ToString());
+        AssertKeystone401(await Client.GetAsync(session, "instances"));
+        TroveClient.Expect(await Client.GetAsync(server.Admin, "instances"), 200);
+    }
+
+    [Fact]
+    public async Task ATokenRevokedByAnotherServerProcess_IsRefusedWithinTheTokenCacheTime()
+    {
+        var session = await Client.LoginAsync("admin", server.AdminPassword, "demo");
+        TroveClient.Expect(await Client.GetAsync(session, "instances"), 200);
+
+        // Another hoard-server sharing the state DB revokes it: this one learns of it only from the state DB, once its
+        // cached validation is older than Hoard:Identity:TokenCacheSeconds (2 s by default).
+        var other = new IdentityStore(new StateDb(Path.Combine(server.DataDir, "state.db")), TimeProvider.System);
+        await other.RevokeTokenAsync(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(session.Token))), CancellationToken.None);
+        await Task.Delay(TimeSpan.FromSeconds(2.1));
+
         AssertKeystone401(await Client.GetAsync(session, "instances"));
         TroveClient.Expect(await Client.GetAsync(server.Admin, "instances"), 200);
     }

@@ -59,6 +59,8 @@ public sealed class ManyHostsTests(HostsClusterFixture fixture)
             var guestConfig = Path.Combine(agentDir, "instances", id, "guest.json");
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(guestConfig));
             Assert.Contains($"@{fixture.Hosts.BridgeAddress}:", await File.ReadAllTextAsync(guestConfig), StringComparison.Ordinal);
+            // The guest connects as its own broker user, not as its host's or the server's.
+            Assert.Contains($"\"amqp://hoard-guest-{id}:", await File.ReadAllTextAsync(guestConfig), StringComparison.Ordinal);
 
             var shownHost = TroveClient.Expect(await Client.GetAsync(Admin, $"mgmt/hosts/{host}"), 200).Object["host"]!;
             Assert.Equal(fixture.Hosts.HostAddress(n), shownHost["address"]!.GetValue<string>());

@@ -15,71 +15,8 @@ public sealed class OpenStackCliTests(HoardServerFixture server)
     [InlineData("mariadb", "10.11")]
     [InlineData("postgresql", "15")]
     [InlineData("redis", "7.0")]
-    public async Task OpenStackClient_CreatesUsesAndDeletesAnInstance(string datastore, string version)
-    {
-        var name = $"{Name}-{datastore}";
-        var withDatabases = datastore != "redis";
-        string[] databaseArguments = withDatabases ? ["--databases", "shop"] : [];
-        var create = await OpenStackAsync(["database", "instance", "create", name, "--flavor", "1", "--size", "1",
-            "--datastore", datastore, "--datastore-version", version, .. databaseArguments, "--users", $"app:{AppPassword}", "-f", "json"]);
-        Assert.True(create.Succeeded, create.ToString());
-        var id = JsonNode.Parse(create.Stdout)!["id"]!.GetValue<string>();
-
-        JsonObject? shown = null;
-        ProcessResult? last = null;
-        await Poll.UntilAsync(async () =>
-        {
-            last = await OpenStackAsync("database", "instance", "show", name, "-f", "json");
-            Assert.True(last.Succeeded, last.ToString());
-            shown = JsonNode.Parse(last.Stdout)!.AsObject();
-            Assert.NotEqual("ERROR", shown["status"]!.GetValue<string>());
-            return shown["status"]!.GetValue<string>() == "ACTIVE";
-        }, $"`openstack database instance show {name}` never said ACTIVE", 120, () => last?.ToString() ?? "nothing", intervalMs: 500);
-        var ip = Ip(shown!["ip"]!);
-
-        switch (datastore)
-        {
-            case "mariadb":
-                await MariaDbClient.QueryOkAsync(ip, "app", AppPassword, "shop",
-                    "CREATE TABLE visits (id INT PRIMARY KEY, who VARCHAR(40)); INSERT INTO visits VALUES (7, 'openstack');");
-                Assert.Equal("7\topenstack", (await MariaDbClient.QueryOkAsync(ip, "app", AppPassword, "shop", "SELECT id, who FROM visits")).Trim());
-                break;
-            case "postgresql":
-                await PsqlClient.QueryOkAsync(ip, "app", AppPassword, "shop",
-                    "CREATE TABLE visits (id int PRIMARY KEY, who text); INSERT INTO visits VALUES (7, 'openstack');");
-                Assert.Equal("7|openstack", await PsqlClient.QueryOkAsync(ip, "app", AppPassword, "shop", "SELECT id, who FROM visits"));
-                break;
-            default:
-                Assert.Equal("OK", (await RedisCli.RunAsync(ip, "app", AppPassword, "SET", "visits", "7")).Trim());
-                Assert.Equal("7", (await RedisCli.RunAsync(ip, "app", AppPassword, "GET", "visits")).Trim());
-                Assert.Contains("WRONGPASS", await RedisCli.RunAsync(ip, "app", "not-the-password", "GET", "visits"), StringComparison.Ordinal);
-                break;
-        }
-
-        if (withDatabases)
-        {
-            var databases = await OpenStackAsync("database", "db", "list", name, "-f", "json");
-            Assert.True(databases.Succeeded, databases.ToString());
-            Assert.Contains(JsonNode.Parse(databases.Stdout)!.AsArray(), d => d!["Name"]!.GetValue<string>() == "shop");
-        }
-
-        var users = await OpenStackAsync("database", "user", "list", name, "-f", "json");
-        Assert.True(users.Succeeded, users.ToString());
-        Assert.Contains(JsonNode.Parse(users.Stdout)!.AsArray(), u => u!["Name"]!.GetValue<string>() == "app");
-
-        var delete = await OpenStackAsync("database", "instance", "delete", name);
-        Assert.True(delete.Succeeded, delete.ToString());
-        await Poll.UntilAsync(async () =>
-        {
-            last = await OpenStackAsync("database", "instance", "list", "-f", "json");
-            Assert.True(last.Succeeded, last.ToString());
-            return !JsonNode.Parse(last.Stdout)!.AsArray().Any(i => i!["Name"]!.GetValue<string>() == name);
-        }, $"`openstack database instance list` kept listing {name} after delete", 60, () => last?.ToString() ?? "nothing", intervalMs: 500);
-
-        var gone = await OpenStackAsync("database", "instance", "show", name, "-f", "json");
-        Assert.False(gone.Succeeded, $"`instance show` still finds the deleted instance: {gone}");
-        Assert.Empty(ProcessTable.Mentioning(id));
-    }
+    public Task OpenStackClient_CreatesUsesAndDeletesAnInstance(string datastore, string version) =>
+        OpenStackInstanceFlow.CreateUseAndDeleteAsync(OpenStackAsync, $"{Name}-{datastore}", datastore, version);
 
     [Fact]
     public async Task OpenStackClient_ConfigurationGroup_LiveValue_ThenRestartRequiredValue()
@@ -193,9 +130,4 @@ public sealed class OpenStackCliTests(HoardServerFixture server)
     }
 
     private Task<ProcessResult> OpenStackAsync(params string[] arguments) => OpenStackCli.RunAsync(server, arguments);
-
-    /// <summary>The client prints addresses as a list or as a comma-separated string, depending on its version.</summary>
-    private static string Ip(JsonNode node) => node is JsonArray list
-        ? list[0]!.GetValue<string>()
-        : node.GetValue<string>().Split(',', StringSplitOptions.TrimEntries)[0];
 }

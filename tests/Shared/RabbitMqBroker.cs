@@ -8,7 +8,9 @@ namespace Hoard.Tests.Shared;
 
 /// <summary>
 /// A private RabbitMQ from Debian's package, on 127.0.0.1 at random ports with its own temp dir, node name and epmd
-/// (host-notes §5), started once per test run. Skipped, saying why, where rabbitmq-server is not installed.
+/// (host-notes §5), started once per test run, with the management plugin on another random loopback port
+/// (<see cref="ManagementUrl"/>; its admin is the <see cref="Options"/> user). Skipped, saying why, where
+/// rabbitmq-server is not installed.
 /// Linked into the test projects that need it.
 /// </summary>
 public sealed class RabbitMqBroker : IAsyncLifetime
@@ -20,6 +22,7 @@ public sealed class RabbitMqBroker : IAsyncLifetime
     private readonly int _port = FreePort();
     private readonly int _distPort = FreePort();
     private readonly int _epmdPort = FreePort();
+    private readonly int _managementPort = FreePort();
     private readonly string _password = Guid.NewGuid().ToString("N");
     private Process? _epmd;
     private Process? _node;
@@ -38,6 +41,15 @@ public sealed class RabbitMqBroker : IAsyncLifetime
         : !File.Exists(Server) || !File.Exists(Epmd) ? $"RabbitMQ is not installed ({Server}); scripts/install-deps.sh installs it"
         : null;
 
+    /// <summary>The management HTTP API (rabbitmq_management), on 127.0.0.1 only.</summary>
+    public Uri ManagementUrl => new($"http://127.0.0.1:{_managementPort}/");
+
+    /// <summary>The admin's user name and password (the <see cref="Options"/> user).</summary>
+    public (string User, string Password) Admin => ("hoard", _password);
+
+    /// <summary>How long the last start took until both AMQP and the management API answered.</summary>
+    public TimeSpan LastStartTook { get; private set; }
+
     public RabbitMqOptions Options => new()
     {
         Url = new Uri($"amqp://hoard:{_password}@127.0.0.1:{_port}/"),
@@ -54,8 +66,9 @@ public sealed class RabbitMqBroker : IAsyncLifetime
 
         File.WriteAllText(Path.Combine(_dir.FullName, "rabbitmq.conf"),
             $"listeners.tcp.default = 127.0.0.1:{_port}\ndefault_user = hoard\ndefault_pass = {_password}\n" +
-            "loopback_users = none\n" + (AlsoListenOn is { } also ? $"listeners.tcp.other = {also}:{_port}\n" : ""));
-        File.WriteAllText(Path.Combine(_dir.FullName, "enabled_plugins"), "[].\n");
+            "loopback_users = none\n" +
+            $"management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = {_managementPort}\n" + (AlsoListenOn is { } also ? $"listeners.tcp.other = {also}:{_port}\n" : ""));
+        File.WriteAllText(Path.Combine(_dir.FullName, "enabled_plugins"), "[rabbitmq_management].\n");
         File.WriteAllText(Path.Combine(_dir.FullName, "none.env"), "");
         var cookie = Path.Combine(_dir.FullName, ".erlang.cookie");
         File.WriteAllText(cookie, Guid.NewGuid().ToString("N"));
@@ -95,11 +108,17 @@ public sealed class RabbitMqBroker : IAsyncLifetime
         _node = Start(Server, []);
         var factory = new ConnectionFactory { Uri = Options.Url };
         var watch = Stopwatch.StartNew();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("hoard:" + _password)));
         while (true)
         {
             try
             {
                 await using var connection = await factory.CreateConnectionAsync();
+                // The plugin starts with the node, but its listener may come a moment after AMQP's.
+                (await http.GetAsync(new Uri(ManagementUrl, "api/overview"))).EnsureSuccessStatusCode();
+                LastStartTook = watch.Elapsed;
                 return;
             }
             catch (Exception) when (watch.Elapsed < TimeSpan.FromSeconds(60) && !_node.HasExited)

@@ -15,7 +15,8 @@ public sealed record HostRequest(
 
 /// <summary>What the compute provider needs to start a guest (the wire twin of Core's GuestLaunch).</summary>
 public sealed record HostGuestLaunch(
-    string InstanceId, string Manager, string Address, int Port, string VolumePath, string BusSecret, int RamMb, int Vcpus);
+    string InstanceId, string Manager, string Address, int Port, string VolumePath, string BusSecret, int RamMb, int Vcpus,
+    string? BrokerUser = null);
 
 /// <summary>A host agent's answer; which field is set depends on the method.</summary>
 public sealed record HostReply(

@@ -57,6 +57,10 @@ public sealed record HeldResource(string InstanceId, string What, DateTimeOffset
 /// <param name="BusSecret">Issued to this guest only; the provider hands it over without process arguments.</param>
 /// <param name="RamMb">The flavor's RAM: the memory limit of the guest and its database server.</param>
 /// <param name="Vcpus">The flavor's vCPUs: their CPU quota.</param>
+/// <param name="BrokerUser">
+/// On the rabbitmq bus with per-guest broker users: the guest's own user, whose password is <paramref name="BusSecret"/>;
+/// the provider gives the guest the broker's URL with these credentials instead of its own. Null: the provider's URL as is.
+/// </param>
 public sealed record GuestLaunch(
     string InstanceId,
     string Manager,
@@ -65,4 +69,5 @@ public sealed record GuestLaunch(
     string VolumePath,
     string BusSecret,
     int RamMb,
-    int Vcpus);
+    int Vcpus,
+    string? BrokerUser = null);

@@ -16,6 +16,9 @@ namespace Hoard.Messaging.RabbitMq;
 /// arrives (across a broker restart too: casts are persistent and confirmed by the broker). A call is a transient
 /// request whose reply comes to this process's own exclusive queue, matched by correlation id. The client recovers
 /// the connection, queues and consumers by itself after a broker restart; sends made meanwhile wait and retry.
+/// Every message carries the connection's user as its AMQP <c>user_id</c>, which the broker refuses to pass on when it
+/// is not that user's, so a receiver with <see cref="RabbitMqOptions.IdentifySenders"/> knows who sent it. Replies go
+/// through the topic exchange like everything else (not the default exchange): see <see cref="BrokerPermissions"/>.
 /// </summary>
 public sealed partial class RabbitMqBus : IMessageBus, IAsyncDisposable
 {
@@ -31,7 +34,10 @@ public sealed partial class RabbitMqBus : IMessageBus, IAsyncDisposable
     private readonly SemaphoreSlim _publishGate = new(1, 1);
     private readonly ConcurrentDictionary<string, bool> _declared = new(StringComparer.Ordinal);
     private readonly PendingCalls _pending = new();
-    private readonly string _inbox = "reply." + Guid.NewGuid().ToString("N");
+    /// <summary>The topic each pending call went to, whose owner alone may answer it (with <see cref="RabbitMqOptions.IdentifySenders"/>).</summary>
+    private readonly ConcurrentDictionary<string, string> _callTopics = new(StringComparer.Ordinal);
+    private readonly string _inbox;
+    private readonly string _user;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
@@ -40,6 +46,8 @@ public sealed partial class RabbitMqBus : IMessageBus, IAsyncDisposable
         TimeProvider time, ILogger logger)
     {
         _options = options;
+        _inbox = BrokerNames.NewInbox(options.InboxOwner);
+        _user = options.User;
         _connection = connection;
         _publisher = publisher;
         _replies = replies;
@@ -78,17 +86,47 @@ public sealed partial class RabbitMqBus : IMessageBus, IAsyncDisposable
         var publisher = await connection.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true),
             cancellationToken);
-        await publisher.ExchangeDeclareAsync(options.Exchange, ExchangeType.Topic, durable: true, autoDelete: false,
-            cancellationToken: cancellationToken);
+        if (options.Restricted)
+        {
+            // Its user may not configure the exchange: the server declares it, maybe after this process started.
+            await AwaitExchangeAsync(connection, options, time ?? TimeProvider.System, log, cancellationToken);
+        }
+        else
+        {
+            await publisher.ExchangeDeclareAsync(options.Exchange, ExchangeType.Topic, durable: true, autoDelete: false,
+                cancellationToken: cancellationToken);
+        }
+
         var replies = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
         var bus = new RabbitMqBus(options, connection, publisher, replies, time ?? TimeProvider.System, log);
         await bus.ListenForRepliesAsync(cancellationToken);
         return bus;
     }
 
+    /// <summary>Waits until the exchange exists (a passive declare, which needs no permission, on a channel of its own).</summary>
+    private static async Task AwaitExchangeAsync(IConnection connection, RabbitMqOptions options, TimeProvider time, ILogger log,
+        CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            // A refused passive declare closes its channel: each attempt takes a new one.
+            await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
+            try
+            {
+                await channel.ExchangeDeclarePassiveAsync(options.Exchange, cancellationToken);
+                return;
+            }
+            catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404 && !cancellationToken.IsCancellationRequested)
+            {
+                LogNoExchange(log, options.Exchange);
+                await Task.Delay(options.RecoveryInterval, time, cancellationToken);
+            }
+        }
+    }
+
     public async Task CastAsync(string topic, string method, JsonElement? args, CancellationToken cancellationToken)
     {
-        await EnsureQueueAsync(topic, cancellationToken);
+        await EnsureQueueToSendAsync(topic, cancellationToken);
         var message = new BusEnvelope { Kind = BusKinds.Cast, Topic = topic, Method = method, Args = args, Sent = _time.GetUtcNow() };
         await PublishAsync(_options.Exchange, topic, message, persistent: true, expiration: null, cancellationToken);
     }
@@ -104,19 +142,27 @@ public sealed partial class RabbitMqBus : IMessageBus, IAsyncDisposable
         };
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
+        _callTopics[id] = topic;
         try
         {
-            await EnsureQueueAsync(topic, deadline.Token);
-            // A request nobody took before the caller gave up is dropped by the broker rather than run late.
-            await PublishAsync(_options.Exchange, topic, message, persistent: false, expiration: timeout, deadline.Token);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            _pending.Complete(new BusEnvelope { Kind = BusKinds.Reply, Topic = _inbox, CorrelationId = id });
-            throw new BusTimeoutException(topic, method, timeout);
-        }
+            try
+            {
+                await EnsureQueueToSendAsync(topic, deadline.Token);
+                // A request nobody took before the caller gave up is dropped by the broker rather than run late.
+                await PublishAsync(_options.Exchange, topic, message, persistent: false, expiration: timeout, deadline.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                _pending.Complete(new BusEnvelope { Kind = BusKinds.Reply, Topic = _inbox, CorrelationId = id });
+                throw new BusTimeoutException(topic, method, timeout);
+            }
 
-        return await _pending.AwaitAsync(id, reply, topic, method, timeout, cancellationToken);
+            return await _pending.AwaitAsync(id, reply, topic, method, timeout, cancellationToken);
+        }
+        finally
+        {
+            _callTopics.TryRemove(id, out _);
+        }
     }
 
     public async Task<IAsyncDisposable> SubscribeAsync(string topic, BusHandler handler, CancellationToken cancellationToken)
@@ -130,7 +176,7 @@ public sealed partial class RabbitMqBus : IMessageBus, IAsyncDisposable
             // Acknowledged on receipt, like the embedded bus hands a message over once: a handler that runs for
             // minutes (prepare) must not hold the message, and a crash mid-handler must not run it twice.
             await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false);
-            if (Decode(delivery.Body) is { } message)
+            if (Decode(delivery.Body, delivery.BasicProperties.UserId) is { } message)
             {
                 _ = Task.Run(() => HandleAsync(handler, message));
             }
@@ -146,7 +192,7 @@ public sealed partial class RabbitMqBus : IMessageBus, IAsyncDisposable
         {
             try
             {
-                await PublishAsync("", reply.Topic, reply, persistent: false, expiration: null, _stopping.Token);
+                await PublishAsync(_options.Exchange, reply.Topic, reply, persistent: false, expiration: null, _stopping.Token);
             }
             catch (OperationCanceledException)
             {
@@ -157,10 +203,11 @@ public sealed partial class RabbitMqBus : IMessageBus, IAsyncDisposable
     private async Task ListenForRepliesAsync(CancellationToken cancellationToken)
     {
         await _replies.QueueDeclareAsync(_inbox, durable: false, exclusive: true, autoDelete: true, cancellationToken: cancellationToken);
+        await _replies.QueueBindAsync(_inbox, _options.Exchange, _inbox, cancellationToken: cancellationToken);
         var consumer = new AsyncEventingBasicConsumer(_replies);
         consumer.ReceivedAsync += (_, delivery) =>
         {
-            if (Decode(delivery.Body) is { Kind: BusKinds.Reply } reply)
+            if (Decode(delivery.Body, delivery.BasicProperties.UserId) is { Kind: BusKinds.Reply } reply && IsFromCallee(reply))
             {
                 _pending.Complete(reply);
             }
@@ -169,6 +216,29 @@ public sealed partial class RabbitMqBus : IMessageBus, IAsyncDisposable
         };
         await _replies.BasicConsumeAsync(_inbox, autoAck: true, consumer, cancellationToken);
     }
+
+    /// <summary>
+    /// Only the principal a call went to may answer it: a guest that learnt this process's reply queue from a call it
+    /// got cannot answer calls to other guests (their correlation ids are random, but this does not rely on that).
+    /// </summary>
+    private bool IsFromCallee(BusEnvelope reply)
+    {
+        if (!_options.IdentifySenders || reply.CorrelationId is not { } id || !_callTopics.TryGetValue(id, out var topic) ||
+            reply.Sender == BrokerNames.SenderOwning(topic) || reply.Sender is null)
+        {
+            return true;
+        }
+
+        LogForeignReply(_logger, reply.Sender, topic);
+        return false;
+    }
+
+    /// <summary>
+    /// A topic's queue exists before anything is sent to it, so a cast waits there for a subscriber. A restricted
+    /// principal may not declare others' queues: it sends to those the server declared (the conductor's, the hosts').
+    /// </summary>
+    private Task EnsureQueueToSendAsync(string topic, CancellationToken cancellationToken) =>
+        _options.Restricted ? Task.CompletedTask : EnsureQueueAsync(topic, cancellationToken);
 
     private async Task EnsureQueueAsync(string topic, CancellationToken cancellationToken)
     {
@@ -208,6 +278,7 @@ public sealed partial class RabbitMqBus : IMessageBus, IAsyncDisposable
             DeliveryMode = persistent ? DeliveryModes.Persistent : DeliveryModes.Transient,
             CorrelationId = message.CorrelationId,
             ReplyTo = message.ReplyTo,
+            UserId = _user,
             Expiration = expiration is { } e ? ((long)Math.Max(1, e.TotalMilliseconds)).ToString(System.Globalization.CultureInfo.InvariantCulture) : null,
         };
         return RetryWhileDisconnectedAsync(async () =>
@@ -225,7 +296,12 @@ public sealed partial class RabbitMqBus : IMessageBus, IAsyncDisposable
         }, cancellationToken);
     }
 
-    /// <summary>While the broker is away the client recovers in the background; until then, wait and try again.</summary>
+    /// <summary>
+    /// While the broker is away the client recovers in the background; until then, wait and try again. A send that fails
+    /// because the broker is away once <paramref name="cancellationToken"/> (a call's deadline) has passed ends in
+    /// <see cref="OperationCanceledException"/>, as the wait would: the client's own exception must not reach callers,
+    /// which handle a deadline (a call's <see cref="BusTimeoutException"/>) but not the transport's internals.
+    /// </summary>
     private async Task RetryWhileDisconnectedAsync(Func<Task> send, CancellationToken cancellationToken)
     {
         while (true)
@@ -235,21 +311,26 @@ public sealed partial class RabbitMqBus : IMessageBus, IAsyncDisposable
                 await send();
                 return;
             }
-            catch (Exception e) when (e is AlreadyClosedException or PublishException or OperationInterruptedException
-                                          or IOException && !cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (e is AlreadyClosedException or PublishException or OperationInterruptedException or IOException)
             {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    throw new OperationCanceledException($"The broker was away until the deadline ({e.GetType().Name}).", e, cancellationToken);
+                }
+
                 LogSendRetry(_logger, e.GetType().Name);
                 await Task.Delay(_options.RecoveryInterval, _time, cancellationToken);
             }
         }
     }
 
-    private BusEnvelope? Decode(ReadOnlyMemory<byte> body)
+    private BusEnvelope? Decode(ReadOnlyMemory<byte> body, string? userId)
     {
         try
         {
-            // The sender is whatever the transport can vouch for; AMQP carries no identity of its own here.
-            return JsonSerializer.Deserialize(body.Span, HoardJson.Default.BusEnvelope) is { } m ? m with { Sender = null } : null;
+            // The sender is whatever the transport can vouch for: the user_id the broker checked, never the body's.
+            var sender = _options.IdentifySenders ? BrokerNames.SenderOf(userId, _user) : null;
+            return JsonSerializer.Deserialize(body.Span, HoardJson.Default.BusEnvelope) is { } m ? m with { Sender = sender } : null;
         }
         catch (JsonException e)
         {
@@ -275,6 +356,12 @@ public sealed partial class RabbitMqBus : IMessageBus, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "RabbitMQ at {Url} unreachable: {Reason}; retrying")]
     private static partial void LogUnreachable(ILogger logger, string url, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped a reply from {Sender} to a call to {Topic}")]
+    private static partial void LogForeignReply(ILogger logger, string sender, string topic);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The exchange {Exchange} does not exist yet (hoard-server declares it); waiting")]
+    private static partial void LogNoExchange(ILogger logger, string exchange);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "RabbitMQ send failed ({Reason}); retrying once the connection recovers")]
     private static partial void LogSendRetry(ILogger logger, string reason);

@@ -46,19 +46,10 @@ internal static class InstancesApi
         HoardOptions options, bool detail, CancellationToken cancellationToken)
     {
         var (limit, marker) = Views.Page(http.Request);
-        var page = await instances.ListAsync(http.Token().ProjectId, limit, marker, cancellationToken);
+        var page = await instances.ListPageAsync(http.Token().ProjectId, limit, marker, cancellationToken);
         var versions = (await catalog.ListVersionsAsync(cancellationToken)).ToDictionary(v => v.Id);
-        var views = page.Select(i =>
-        {
-            var version = versions.GetValueOrDefault(i.DatastoreVersionId);
-            return (i, detail
-                ? Views.InstanceDetail(i, version, null, null, options.BaseUrl, options.Region)
-                : Views.Instance(i, version, options.BaseUrl, options.Region));
-        }).ToList();
-        await ReplicationApi.AddLinksAsync(views, instances, options.BaseUrl, cancellationToken);
-        var body = new JsonObject { ["instances"] = new JsonArray([.. views.Select(v => (JsonNode)v.Item2)]) };
-        Views.AddNextLink(body, http.Request, limit, page.Count, page.LastOrDefault()?.Id);
-        return Reply.Json(body);
+        var next = Views.NextUrl(http.Request, limit, page.Instances.Count, page.Instances.LastOrDefault()?.Id);
+        return Reply.Json(writer => InstanceListView.Write(writer, page, versions, detail, options.BaseUrl, options.Region, next));
     }
 
     private static async Task<IResult> ShowAsync(HttpContext http, string id, InstanceAccess access, InstanceStore instances,

@@ -74,7 +74,13 @@ internal static class ReplicationApi
     public static async Task AddLinksAsync(IReadOnlyList<(InstanceRecord Instance, JsonObject View)> page, InstanceStore instances,
         string baseUrl, CancellationToken cancellationToken)
     {
-        var replicas = await instances.ListReplicasOfAsync([.. page.Select(p => p.Instance.Id)], cancellationToken);
+        AddLinks(page, await instances.ListReplicasOfAsync([.. page.Select(p => p.Instance.Id)], cancellationToken), baseUrl);
+    }
+
+    /// <summary>The same with each instance's replicas already read (what <c>InstanceListView</c> writes for a list page).</summary>
+    public static void AddLinks(IReadOnlyList<(InstanceRecord Instance, JsonObject View)> page,
+        IReadOnlyDictionary<string, IReadOnlyList<string>> replicas, string baseUrl)
+    {
         foreach (var (instance, view) in page)
         {
             // Trove's clients break on "replica_of": null; the keys are left out when they do not apply.

@@ -59,7 +59,7 @@ internal static class HoardServerExtensions
         services.AddHoardIdentity(options);
         services.AddSingleton<InstanceAccess>();
 
-        services.AddHoardBus(options);
+        services.AddHoardBus(options, builder.Configuration);
 
         services.AddSingleton(sp =>
         {
@@ -214,6 +214,7 @@ internal static class HoardServerExtensions
         app.MapQuotasApi();
         app.MapMgmtApi();
         app.MapMgmtHostsApi();
+        app.MapMgmtHostBrokerUsersApi();
         app.MapBackupsApi();
         app.MapBackupStrategiesApi();
         app.MapBackupScheduleApi();

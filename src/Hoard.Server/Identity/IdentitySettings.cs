@@ -12,5 +12,12 @@ public sealed class IdentitySettings
     /// </summary>
     public string Mode { get; set; } = BuiltIn;
 
+    /// <summary>
+    /// Built-in identity: how long a validated token's subject is kept in memory, keyed by the token's SHA-256, before the
+    /// state DB is asked again (0: every request asks). A revocation made through this server process takes effect at
+    /// once; one made through another process sharing the state DB (several API servers) takes up to this long.
+    /// </summary>
+    public double TokenCacheSeconds { get; set; } = 2;
+
     public bool IsKeystone => string.Equals(Mode, Keystone, StringComparison.OrdinalIgnoreCase);
 }

@@ -2,7 +2,7 @@ using Hoard.Contracts.Guest;
 using Hoard.Core.Compute;
 using Hoard.Core.Instances;
 using Hoard.Persistence;
-using Hoard.Server.Identity;
+using Hoard.Server.Hosting;
 
 namespace Hoard.Server.TaskManager;
 
@@ -19,6 +19,7 @@ internal sealed partial class GuestReconciler(
     CatalogStore catalog,
     IComputeProvider compute,
     IVolumeProvider volumes,
+    GuestCredentials credentials,
     TimeProvider time,
     ILogger<GuestReconciler> logger) : BackgroundService
 {
@@ -77,11 +78,10 @@ internal sealed partial class GuestReconciler(
             LogRestarting(instance.Id);
             try
             {
-                var secret = Secrets.NewToken();
-                await instances.SetBusSecretHashAsync(instance.Id, Secrets.Sha256(secret), cancellationToken);
+                var (secret, brokerUser) = await credentials.IssueAsync(instance.Id, cancellationToken);
                 var volume = await volumes.CreateAsync(instance.Id, instance.VolumeSize, cancellationToken);
                 await compute.StartGuestAsync(new GuestLaunch(instance.Id, version.Manager, instance.Address, instance.Port, volume, secret,
-                    flavor.RamMb, flavor.Vcpus),
+                    flavor.RamMb, flavor.Vcpus, brokerUser),
                     cancellationToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)

@@ -10,8 +10,10 @@ internal static class Reply
     /// <summary>Plain UTF-8 output like Trove's (no \u escapes for '+', quotes or non-ASCII names).</summary>
     public static readonly JsonSerializerOptions Output = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static IResult Json(JsonNode body, int status = 200) =>
-        Results.Text(body.ToJsonString(Output), "application/json", System.Text.Encoding.UTF8, status);
+    public static IResult Json(JsonNode body, int status = 200) => new JsonReply(writer => body.WriteTo(writer, Output), status);
+
+    /// <summary>A body written straight to UTF-8 (a list's views, <see cref="InstanceListView"/>), bytes as a node's would be.</summary>
+    public static IResult Json(Action<Utf8JsonWriter> write, int status = 200) => new JsonReply(write, status);
 
     public static IResult Accepted() => Results.StatusCode(202);
 

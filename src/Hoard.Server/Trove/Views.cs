@@ -138,14 +138,17 @@ internal static class Views
     /// <summary>Trove's pagination: a "next" link when a full page was returned.</summary>
     public static void AddNextLink(JsonObject body, HttpRequest request, int limit, int count, string? lastMarker)
     {
-        if (count < limit || lastMarker is null)
+        if (NextUrl(request, limit, count, lastMarker) is { } url)
         {
-            return;
+            body["links"] = new JsonArray(new JsonObject { ["rel"] = "next", ["href"] = url });
         }
-
-        var url = $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}?limit={limit}&marker={Uri.EscapeDataString(lastMarker)}";
-        body["links"] = new JsonArray(new JsonObject { ["rel"] = "next", ["href"] = url });
     }
+
+    /// <summary>The "next" link's URL, or null when the page was not full.</summary>
+    public static string? NextUrl(HttpRequest request, int limit, int count, string? lastMarker) =>
+        count < limit || lastMarker is null
+            ? null
+            : $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}?limit={limit}&marker={Uri.EscapeDataString(lastMarker)}";
 
     public static (int Limit, string? Marker) Page(HttpRequest request)
     {

@@ -225,6 +225,46 @@ public abstract class InstanceStoreTests(Func<Task<TestStateDb>> create) : State
         Assert.Equal([source.Id], (await _instances.ListSourcesWithReplicasAsync(CancellationToken.None)).Select(i => i.Id));
     }
 
+    [StateDbFact]
+    public async Task ListPage_IsListsPage_WithEachInstancesLiveReplicas_OldestFirst()
+    {
+        var source = await InsertAsync("p1", Start);
+        var other = await InsertAsync("p2", Start.AddMinutes(1));
+        var replicas = new List<string>();
+        for (var i = 1; i <= 3; i++)
+        {
+            var replica = await InsertAsync("p1", Start.AddMinutes(i));
+            await _instances.SetReplicaOfAsync(replica.Id, source.Id, CancellationToken.None);
+            replicas.Add(replica.Id);
+        }
+
+        // A deleted replica is not shown; nor is a replica of an instance of another project.
+        await _instances.MarkDeletedAsync(replicas[1], CancellationToken.None);
+        replicas.RemoveAt(1);
+        var foreign = await InsertAsync("p2", Start.AddMinutes(5));
+        await _instances.SetReplicaOfAsync(foreign.Id, other.Id, CancellationToken.None);
+        for (var i = 0; i < 3; i++)
+            await InsertAsync("p1", Start.AddMinutes(10 + i));
+
+        var pages = new List<InstancePage>();
+        string? marker = null;
+        do
+        {
+            var page = await _instances.ListPageAsync("p1", 2, marker, CancellationToken.None);
+            var listed = await _instances.ListAsync("p1", 2, marker, CancellationToken.None);
+            Assert.Equivalent(listed, page.Instances, strict: true);
+            pages.Add(page);
+            marker = page.Instances.Count == 2 ? page.Instances[^1].Id : null;
+        }
+        while (marker is not null);
+
+        Assert.Equal(6, pages.Sum(p => p.Instances.Count));
+        Assert.Empty(pages[^1].Instances);
+        var withSource = pages.Single(p => p.Instances.Any(i => i.Id == source.Id));
+        Assert.Equal(replicas, withSource.Replicas[source.Id]);
+        Assert.Single(pages.SelectMany(p => p.Replicas));
+    }
+
     private Task<(bool Begun, IReadOnlyList<string> Exceeded)> TryResizeAsync(InstanceRecord instance, Dictionary<string, long> deltas,
         Dictionary<string, int> limits) =>
         _instances.TryBeginWithinQuotaAsync(instance, InstanceTask.Resizing, StoreRecords.Workflow(instance.Id), [InstanceTask.None],

@@ -4,8 +4,9 @@ namespace Hoard.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// Three hosts simulated as network namespaces on a bridge (<see cref="SimulatedHosts"/>), a private RabbitMQ that also
-/// listens on the bridge, one hoard-host-agent per namespace, and a hoard-server with <c>Hoard:Compute=hosts</c> and
-/// <c>Hoard:Bus=rabbitmq</c> (automatic failover on). The hosts offer 4096, 4096 and 8192 MB of RAM, so that placement by
+/// listens on the bridge, a hoard-server with <c>Hoard:Compute=hosts</c> and <c>Hoard:Bus=rabbitmq</c> (automatic failover
+/// on, broker users per guest and per host), and one hoard-host-agent per namespace, each with the broker user an admin
+/// made for it through <c>mgmt/hosts/{name}/broker-user</c>. The hosts offer 4096, 4096 and 8192 MB of RAM, so that placement by
 /// free capacity is visible. Everything is removed afterwards, in reverse order, also after a failed start.
 /// </summary>
 public sealed class HostsClusterFixture : IAsyncLifetime
@@ -50,18 +51,12 @@ public sealed class HostsClusterFixture : IAsyncLifetime
             Directory.CreateDirectory(Root);
             // The guests' OS user must reach its instance directories under the agents' data dirs.
             File.SetUnixFileMode(Root, (UnixFileMode)0b111_101_101);
-            for (var n = 1; n <= HostCount; n++)
-            {
-                var agent = new HostAgentProcess(HostName(n), _hosts.Namespace(n), _hosts.HostAddress(n), _hosts.Pool(n),
-                    _broker.UrlOn(_hosts.BridgeAddress), Path.Combine(Root, HostName(n)), RamMb[n - 1]);
-                _agents.Add(agent);
-                agent.Start();
-            }
-
             var server = new HoardServerFixture(new Dictionary<string, string>
             {
                 ["Hoard__Bus"] = "rabbitmq",
                 ["Hoard__RabbitMq__Url"] = _broker.Options.Url.ToString(),
+                // Broker users of their own for every guest and agent (the admin is the URL's user).
+                ["Hoard__RabbitMq__ManagementUrl"] = _broker.ManagementUrl.ToString(),
                 ["Hoard__Compute"] = "hosts",
                 ["Hoard__HostDownAfterSeconds"] = HostDownAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["Hoard__AutomaticFailover"] = "true",
@@ -69,6 +64,21 @@ public sealed class HostsClusterFixture : IAsyncLifetime
             // Assigned once started: a server that failed to start has already cleaned up after itself.
             await server.InitializeAsync();
             Server = server;
+            for (var n = 1; n <= HostCount; n++)
+            {
+                // As an operator does before an agent's first start: its own broker user, made by an admin.
+                var user = TroveClient.Expect(await Server.Client.PostAsync(Server.Admin, $"mgmt/hosts/{HostName(n)}/broker-user", null), 201)
+                    .Object["broker_user"]!;
+                var url = new UriBuilder(_broker.UrlOn(_hosts.BridgeAddress))
+                {
+                    UserName = user["name"]!.GetValue<string>(), Password = Uri.EscapeDataString(user["password"]!.GetValue<string>()),
+                }.Uri;
+                var agent = new HostAgentProcess(HostName(n), _hosts.Namespace(n), _hosts.HostAddress(n), _hosts.Pool(n),
+                    url, Path.Combine(Root, HostName(n)), RamMb[n - 1]);
+                _agents.Add(agent);
+                agent.Start();
+            }
+
             await Poll.UntilAsync(async () =>
             {
                 var listed = TroveClient.Expect(await Server.Client.GetAsync(Server.Admin, "mgmt/hosts"), 200).Object["hosts"]!.AsArray();

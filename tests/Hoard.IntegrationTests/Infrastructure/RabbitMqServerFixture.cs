@@ -3,8 +3,8 @@ using Hoard.Tests.Shared;
 namespace Hoard.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// A private RabbitMQ and a hoard-server with <c>Hoard:Bus=rabbitmq</c> on it; the broker URL, password included,
-/// reaches the server only through its environment. Nothing starts where <see cref="RabbitMqBroker.SkipReason"/> says
+/// A private RabbitMQ and a hoard-server with <c>Hoard:Bus=rabbitmq</c> on it, managing per-guest broker users through
+/// the broker's management API; the broker URL, password included, reaches the server only through its environment. Nothing starts where <see cref="RabbitMqBroker.SkipReason"/> says
 /// the tests are skipped.
 /// </summary>
 public sealed class RabbitMqServerFixture : IAsyncLifetime
@@ -27,6 +27,8 @@ public sealed class RabbitMqServerFixture : IAsyncLifetime
             {
                 ["Hoard__Bus"] = "rabbitmq",
                 ["Hoard__RabbitMq__Url"] = Broker.Options.Url.ToString(),
+                // Per-guest broker users; the admin is the URL's user (ManagementUser/Password unset).
+                ["Hoard__RabbitMq__ManagementUrl"] = Broker.ManagementUrl.ToString(),
             });
             await server.InitializeAsync();
             Server = server;

@@ -44,6 +44,13 @@ internal sealed partial class HostRegistry(IMessageBus bus, HostStore hosts, IOp
     private async Task<System.Text.Json.JsonElement?> OnReportAsync(BusEnvelope message, CancellationToken cancellationToken)
     {
         var report = HostJson.FromElement<HostReport>(message.Args);
+        // With broker users of their own (rabbitmq bus), an agent reports only about its own host.
+        if (message.Sender is not null && message.Sender != Hoard.Messaging.RabbitMq.BrokerNames.HostSender(report.Name))
+        {
+            LogImpersonation(message.Sender, report.Name);
+            return null;
+        }
+
         // Reports queue up in the broker while this server is away: an old one says nothing about the host now (it
         // would mark a host that has died since as up). Clocks may differ a little; a report is current for as long as
         // a host may be silent.
@@ -67,6 +74,9 @@ internal sealed partial class HostRegistry(IMessageBus bus, HostStore hosts, IOp
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Host {Name} is down: no report for {Seconds} s")]
     private partial void LogDown(string name, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Sender} reported about host {Name}; ignored")]
+    private partial void LogImpersonation(string sender, string name);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Marking silent hosts down failed")]
     private partial void LogFailed(Exception e);

@@ -19,6 +19,7 @@ internal sealed class DeleteInstanceWorkflow(
     NetworkAccessSync networkAccess,
     Replication.ReplicationSets replication,
     Replication.WriteEndpointSync endpoints,
+    Hosting.GuestCredentials credentials,
     IMessageBus bus) : IWorkflow
 {
     public const string Name = "delete_instance";
@@ -105,6 +106,8 @@ internal sealed class DeleteInstanceWorkflow(
         await compute.ReleaseAsync(instanceId, cancellationToken);
         await volumes.DeleteAsync(instanceId, cancellationToken);
         await DrainGuestTopicAsync(instanceId, cancellationToken);
+        // Its guest is stopped: its broker user goes too (rabbitmq bus with broker users; else nothing).
+        await credentials.RevokeAsync(instanceId, cancellationToken);
     }
 
     /// <summary>

@@ -11,7 +11,6 @@ using Hoard.Messaging.Clients;
 using Hoard.Persistence;
 using Hoard.Server.Apis;
 using Hoard.Server.Hosting;
-using Hoard.Server.Identity;
 using Hoard.Server.TaskManager;
 using Microsoft.Extensions.Options;
 
@@ -36,6 +35,7 @@ internal sealed partial class ProvisionInstanceWorkflow(
     TransferTokens transferTokens,
     PointInTimeProvisioning pointInTime,
     ReplicaProvisioning replicas,
+    GuestCredentials credentials,
     IOptions<HoardOptions> options,
     ILogger<ProvisionInstanceWorkflow> logger) : IWorkflow
 {
@@ -170,10 +170,10 @@ internal sealed partial class ProvisionInstanceWorkflow(
         // A fresh secret each launch: only its hash is stored, the guest gets it through its private config file.
         var flavor = await catalog.GetFlavorAsync(instance.FlavorId, cancellationToken)
                      ?? throw new InvalidOperationException($"Flavor {instance.FlavorId} is gone.");
-        var secret = Secrets.NewToken();
-        await instances.SetBusSecretHashAsync(instance.Id, Secrets.Sha256(secret), cancellationToken);
+        // On the rabbitmq bus it is also the password of the guest's own broker user, made here before the guest starts.
+        var (secret, brokerUser) = await credentials.IssueAsync(instance.Id, cancellationToken);
         await compute.StartGuestAsync(new GuestLaunch(instance.Id, version.Manager, context.RequireString("address"),
-            instance.Port, context.RequireString("volume_path"), secret, flavor.RamMb, flavor.Vcpus), cancellationToken);
+            instance.Port, context.RequireString("volume_path"), secret, flavor.RamMb, flavor.Vcpus, brokerUser), cancellationToken);
         return StepOutcome.Next;
     }
 

@@ -3,7 +3,7 @@ using Hoard.Core.Compute;
 using Hoard.Core.Instances;
 using Hoard.Core.Workflows;
 using Hoard.Persistence;
-using Hoard.Server.Identity;
+using Hoard.Server.Hosting;
 
 namespace Hoard.Server.TaskManager.Workflows;
 
@@ -17,6 +17,7 @@ internal sealed partial class ResizeVolumeWorkflow(
     CatalogStore catalog,
     IComputeProvider compute,
     IVolumeProvider volumes,
+    GuestCredentials credentials,
     ILogger<ResizeVolumeWorkflow> logger) : IWorkflow
 {
     public const string Name = "resize_volume";
@@ -77,12 +78,11 @@ internal sealed partial class ResizeVolumeWorkflow(
         var flavor = await catalog.GetFlavorAsync(instance.FlavorId, cancellationToken)
                      ?? throw new InvalidOperationException($"Flavor {instance.FlavorId} is gone.");
         context.Data[StartedAtKey] = context.Time.GetUtcNow().ToUnixTimeMilliseconds();
-        var secret = Secrets.NewToken();
-        await instances.SetBusSecretHashAsync(instance.Id, Secrets.Sha256(secret), cancellationToken);
+        var (secret, brokerUser) = await credentials.IssueAsync(instance.Id, cancellationToken);
         // Mounted already (the grow mounted it again); this only returns where.
         var volume = await volumes.CreateAsync(instance.Id, NewSize(context), cancellationToken);
         await compute.StartGuestAsync(new GuestLaunch(instance.Id, version.Manager, instance.Address, instance.Port, volume, secret,
-            flavor.RamMb, flavor.Vcpus),
+            flavor.RamMb, flavor.Vcpus, brokerUser),
             cancellationToken);
         return StepOutcome.Next;
     }

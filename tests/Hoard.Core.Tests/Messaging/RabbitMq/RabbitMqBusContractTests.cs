@@ -103,6 +103,57 @@ public sealed class RabbitMqBusContractTests(RabbitMqBroker broker) : BusContrac
         Assert.Equal("heartbeat", await Poll.WithinAsync(received.Task, "The cast made while the broker was down was not delivered", 30));
     }
 
+    /// <summary>
+    /// A call made while the broker is away, or in flight when it goes, ends at its deadline in the transport's
+    /// <see cref="BusTimeoutException"/> (which callers handle: a host or guest that does not answer), never in the
+    /// client's own AlreadyClosedException. That one reached the API as a 500 from an instance view during a broker outage
+    /// (DistributedClusterTests), when a retry was under way as the deadline passed; the timing here (hoard-server's
+    /// 1 s retry interval, deadlines on whole seconds, calls in flight as the broker dies) makes that likely, not certain.
+    /// </summary>
+    [BusFact]
+    public async Task CallWhileTheBrokerIsDown_TimesOutWithBusTimeoutException()
+    {
+        var topic = Topic("host");
+        await using var _ = await Guest.SubscribeAsync(topic, (_, _) => Task.FromResult<JsonElement?>(Json("""{"pong":true}""")), default);
+        var options = new RabbitMqOptions { Url = broker.Options.Url, RecoveryInterval = TimeSpan.FromSeconds(1), ClientName = "hoard-tests" };
+        await using var caller = await RabbitMqBus.ConnectAsync(options);
+        await caller.CallAsync(topic, "rpc_ping", null, TimeSpan.FromSeconds(30), default);
+
+        using var stop = new CancellationTokenSource();
+        var callers = Enumerable.Range(0, 6).Select(i => Task.Run(async () =>
+        {
+            var outcomes = new List<(TimeSpan Timeout, Exception? Error, TimeSpan Took)>();
+            for (var n = 0; !stop.IsCancellationRequested; n++)
+            {
+                var timeout = TimeSpan.FromSeconds(1 + (i + n) % 3);
+                var started = System.Diagnostics.Stopwatch.StartNew();
+                var e = await Record.ExceptionAsync(() => caller.CallAsync(topic, "rpc_ping", null, timeout, default));
+                outcomes.Add((timeout, e, started.Elapsed));
+            }
+
+            return outcomes;
+        })).ToList();
+        await Task.Delay(300);
+        try
+        {
+            broker.Kill();
+            await Task.Delay(3500);
+            stop.Cancel();
+            var outcomes = (await Task.WhenAll(callers)).SelectMany(o => o).ToList();
+            Assert.Contains(outcomes, o => o.Error is BusTimeoutException);
+            foreach (var (timeout, e, took) in outcomes.Where(o => o.Error is not null))
+            {
+                Assert.True(e is BusTimeoutException, $"a call with a {timeout.TotalSeconds} s timeout ended in {e!.GetType().Name}: {e.Message}");
+                Assert.True(took < timeout + TimeSpan.FromSeconds(2), $"a call with a {timeout.TotalSeconds} s timeout took {took.TotalSeconds:0.0} s");
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            await broker.StartAsync();
+        }
+    }
+
     [BusFact]
     public void SafeUrl_HidesTheCredentials()
     {
